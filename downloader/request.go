@@ -1,0 +1,37 @@
+package downloader
+
+import "net/http"
+
+// Request is one page to fetch. URL is absolute and already resolved; the
+// zero Method means GET. Depth is the number of links followed from a start
+// request (start requests have depth 0).
+//
+// A Request is immutable once handed to the engine.
+type Request struct {
+	URL    string
+	Method string
+	Header http.Header
+	Body   []byte
+	Depth  int
+	// Rule names the item rule that should handle the response, when the
+	// link that produced the request asked for one; empty means every rule
+	// whose URL pattern matches.
+	Rule string
+}
+
+// Response is a fetched page. URL is the final URL after redirects; Body is
+// the whole body as read (at most Config.MaxBody bytes).
+type Response struct {
+	Request   *Request
+	URL       string
+	Status    int
+	Header    http.Header
+	Body      []byte
+	Truncated bool // the body was longer than Config.MaxBody and was cut there
+}
+
+// ContentType returns the media type of the response without parameters,
+// lower-cased, e.g. "text/html".
+func (r *Response) ContentType() string {
+	return mediaType(r.Header.Get("Content-Type"))
+}
