@@ -1,0 +1,482 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"crawl/downloader"
+	"crawl/engine"
+	"crawl/item"
+	"crawl/spider"
+	"crawl/stats"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// hits counts requests by path; it is the test's view of what was fetched.
+type hits struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (h *hits) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		if h.n == nil {
+			h.n = map[string]int{}
+		}
+		h.n[r.URL.Path]++
+		h.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *hits) count(path string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n[path]
+}
+
+func (h *hits) total() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, c := range h.n {
+		n += c
+	}
+	return n
+}
+
+// serve starts a loopback server that counts its hits.
+func serve(t *testing.T, h http.Handler) (*httptest.Server, *hits) {
+	t.Helper()
+	var hs hits
+	srv := httptest.NewServer(hs.wrap(h))
+	t.Cleanup(srv.Close)
+	return srv, &hs
+}
+
+// siteHandler serves the files under dir as they are, without the redirect
+// from /index.html to / that http.FileServer makes.
+func siteHandler(dir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(r.URL.Path)))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(b)
+	})
+}
+
+// loadSpider writes spec, with {{URL}} replaced by url, into a temporary
+// spider file and loads it.
+func loadSpider(t *testing.T, spec, url string) *spider.Spider {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "spider.yaml")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(spec, "{{URL}}", url)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spider.Load(path)
+	if err != nil {
+		t.Fatalf("load spider: %v", err)
+	}
+	return sp
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// crawl runs one crawl to the end and returns its items, stats and reason.
+func crawl(t *testing.T, cfg engine.Config, sp engine.Spider) ([]*item.Item, *stats.Stats, engine.Reason) {
+	t.Helper()
+	if cfg.Stats == nil {
+		cfg.Stats = new(stats.Stats)
+	}
+	dl := downloader.New(downloader.Config{Timeout: 10 * time.Second})
+	defer dl.Close()
+	e := engine.New(cfg, sp, dl)
+	out := make(chan *item.Item)
+	var items []*item.Item
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for it := range out {
+			items = append(items, it)
+		}
+	}()
+	reason, err := e.Run(context.Background(), out)
+	close(out)
+	<-done
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return items, cfg.Stats, reason
+}
+
+func field(it *item.Item, name string) string {
+	v, _ := it.Get(name)
+	s, _ := v.(string)
+	return s
+}
+
+func TestCrawlBooks(t *testing.T) {
+	srv, hs := serve(t, siteHandler("../testdata/books"))
+	sp := loadSpider(t, readFile(t, "testdata/books.yaml"), srv.URL)
+	items, st, reason := crawl(t, engine.Config{Workers: 4}, sp)
+	if reason != engine.Finished {
+		t.Errorf("reason = %q, want %q", reason, engine.Finished)
+	}
+	var got []string
+	for _, it := range items {
+		if sp.Check(it) != nil {
+			continue
+		}
+		got = append(got, fmt.Sprintf("%s|%s|%s", field(it, "title"), field(it, "price"), field(it, "rating")))
+	}
+	slices.Sort(got)
+	want := []string{
+		"A Light in the Attic|51.77|Three",
+		"Café Olé & Friends|17.93|Two",
+		"Sapiens|54.23|Five",
+		"Sharp Objects|47.82|Four",
+		"Soumission|50.10|One",
+		"The Dirty Little Secrets|33.34|Four",
+		"The Requiem Red|22.65|One",
+		"Tipping the Velvet|53.74|One",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("items:\ngot  %q\nwant %q", got, want)
+	}
+	if len(items) != 9 {
+		t.Errorf("scraped %d items, want 9 (one of them without a title)", len(items))
+	}
+	// 3 listing pages and 9 product pages; categories are denied, the
+	// fragment on product links does not make a second fetch.
+	if n := hs.total(); n != 12 {
+		t.Errorf("server saw %d requests, want 12: %v", n, hs.n)
+	}
+	for _, path := range []string{"/catalogue/category/travel/index.html", "/catalogue/category/poetry/index.html"} {
+		if hs.count(path) != 0 {
+			t.Errorf("denied page %s was fetched", path)
+		}
+	}
+	if p := st.Get(stats.Pages); p != 12 {
+		t.Errorf("stats pages = %d, want 12", p)
+	}
+	if s := st.Get(stats.Status + "200"); s != 12 {
+		t.Errorf("stats status/200 = %d, want 12", s)
+	}
+}
+
+func TestDepthLimit(t *testing.T) {
+	srv, hs := serve(t, siteHandler("../testdata/books"))
+	sp := loadSpider(t, readFile(t, "testdata/books.yaml"), srv.URL)
+	items, st, _ := crawl(t, engine.Config{Workers: 2, Depth: 1}, sp)
+	// Depth 0: index. Depth 1: page-2 and the four products on the index.
+	if n := hs.total(); n != 6 {
+		t.Errorf("server saw %d requests, want 6: %v", n, hs.n)
+	}
+	if len(items) != 4 {
+		t.Errorf("got %d items, want 4", len(items))
+	}
+	if st.Get(stats.DepthLimited) == 0 {
+		t.Error("depth-limited links were not counted")
+	}
+}
+
+func TestMaxPages(t *testing.T) {
+	srv, hs := serve(t, siteHandler("../testdata/books"))
+	sp := loadSpider(t, readFile(t, "testdata/books.yaml"), srv.URL)
+	_, st, reason := crawl(t, engine.Config{Workers: 4, MaxPages: 5}, sp)
+	if reason != engine.MaxPages {
+		t.Errorf("reason = %q, want %q", reason, engine.MaxPages)
+	}
+	if n := hs.total(); n != 5 {
+		t.Errorf("server saw %d requests, want 5", n)
+	}
+	if n := st.Get(stats.Requests); n != 5 {
+		t.Errorf("stats requests = %d, want 5", n)
+	}
+}
+
+// TestDeduplication links one page under many spellings: each variant
+// must lead to one fetch.
+func TestDeduplication(t *testing.T) {
+	mux := http.NewServeMux()
+	var base string
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		upper := strings.Replace(base, "http://", "HTTP://", 1)
+		fmt.Fprintf(w, `<html><body>
+			<a href="/a">a</a> <a href="/a#top">a again</a> <a href="%s/a">absolute</a>
+			<a href="%s/a#x">upper-case scheme</a> <a href="/">home</a> <a href="/b?x=1">b</a>
+			<a href="/b?x=1#frag">b again</a> <a href="/b?x=2">other query</a></body></html>`, base, upper)
+	})
+	mux.HandleFunc("/a", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body><a href="/">home</a><a href="/a">self</a></body></html>`)
+	})
+	mux.HandleFunc("/b", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body><a href="/a">a</a></body></html>`)
+	})
+	srv, hs := serve(t, mux)
+	base = srv.URL
+	sp := loadSpider(t, "start_urls: [\"{{URL}}/\"]\nfollow: [{css: a}]\n", srv.URL)
+	_, st, _ := crawl(t, engine.Config{Workers: 3}, sp)
+	for path, want := range map[string]int{"/": 1, "/a": 1, "/b": 2} {
+		if got := hs.count(path); got != want {
+			t.Errorf("%s fetched %d times, want %d", path, got, want)
+		}
+	}
+	if st.Get(stats.Duplicates) == 0 {
+		t.Error("duplicates were not counted")
+	}
+}
+
+// TestAllowedDomains serves an off-site page on localhost while the spider
+// allows only 127.0.0.1: the off-site server must see no request.
+func TestAllowedDomains(t *testing.T) {
+	offsite, offHits := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html><body>off-site</body></html>")
+	}))
+	offURL := strings.Replace(offsite.URL, "127.0.0.1", "localhost", 1)
+	srv, hs := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			fmt.Fprint(w, "<html><body>inside</body></html>")
+			return
+		}
+		fmt.Fprintf(w, `<html><body><a href="%s/x">off-site</a><a href="/in">in</a>
+			<a href="http://sub.127.0.0.1.invalid/">never resolved</a></body></html>`, offURL)
+	}))
+	spec := "start_urls: [\"{{URL}}/\"]\nallowed_domains: [127.0.0.1]\nfollow: [{css: a}]\n"
+	sp := loadSpider(t, spec, srv.URL)
+	_, st, _ := crawl(t, engine.Config{Workers: 2}, sp)
+	if n := offHits.total(); n != 0 {
+		t.Errorf("off-site server saw %d requests, want 0", n)
+	}
+	if hs.count("/in") != 1 {
+		t.Errorf("/in fetched %d times, want 1", hs.count("/in"))
+	}
+	if n := st.Get(stats.LinksSkipped + "offsite"); n != 2 {
+		t.Errorf("offsite links counted = %d, want 2", n)
+	}
+	if n := st.Sum(stats.Errors); n != 0 {
+		t.Errorf("errors = %d, want 0 (no off-site host may be dialled or resolved)", n)
+	}
+}
+
+// TestManyLinksNoDeadlock crawls a site whose every page links to 40 new
+// pages, with fewer workers than links on a page and a queue that is always
+// full: the crawl must finish and fetch every page once.
+func TestManyLinksNoDeadlock(t *testing.T) {
+	const pages, fanout = 3000, 40
+	srv, hs := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		fmt.Sscanf(r.URL.Path, "/p/%d", &n)
+		var b strings.Builder
+		b.WriteString("<html><body>")
+		for i := n*fanout + 1; i <= n*fanout+fanout && i < pages; i++ {
+			fmt.Fprintf(&b, `<a href="/p/%d">%d</a> <a href="/p/%d">back</a>`, i, i, n)
+		}
+		b.WriteString("</body></html>")
+		io.WriteString(w, b.String())
+	}))
+	sp := loadSpider(t, "start_urls: [\"{{URL}}/p/0\"]\nfollow: [{css: a}]\n", srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dl := downloader.New(downloader.Config{})
+	defer dl.Close()
+	st := new(stats.Stats)
+	e := engine.New(engine.Config{Workers: 2, Stats: st}, sp, dl)
+	reason, err := e.Run(ctx, make(chan *item.Item))
+	if err != nil {
+		t.Fatalf("Run: %v (a deadlock would end here, at the test's deadline)", err)
+	}
+	if reason != engine.Finished {
+		t.Errorf("reason = %q, want finished", reason)
+	}
+	if n := hs.total(); n != pages {
+		t.Errorf("fetched %d pages, want %d", n, pages)
+	}
+}
+
+// TestItemsStream holds the last page until the test has received an item:
+// items must flow while the crawl is still running, not at its end.
+func TestItemsStream(t *testing.T) {
+	release := make(chan struct{})
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/last" {
+			<-release
+		}
+		fmt.Fprintf(w, `<html><body><h1>%s</h1><a href="/last">last</a></body></html>`, r.URL.Path)
+	}))
+	spec := "start_urls: [\"{{URL}}/first\"]\nfollow: [{css: a}]\nitems: [{fields: {title: h1}}]\n"
+	sp := loadSpider(t, spec, srv.URL)
+	dl := downloader.New(downloader.Config{})
+	defer dl.Close()
+	e := engine.New(engine.Config{Workers: 2}, sp, dl)
+	out := make(chan *item.Item)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.Run(context.Background(), out)
+		close(out)
+		errc <- err
+	}()
+	first := <-out
+	if got := field(first, "title"); got != "/first" {
+		t.Errorf("first item title = %q, want /first", got)
+	}
+	close(release) // only now can the crawl finish
+	var rest []*item.Item
+	for it := range out {
+		rest = append(rest, it)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) != 1 || field(rest[0], "title") != "/last" {
+		t.Errorf("after the first item got %v, want the /last item", rest)
+	}
+}
+
+// countingReader is an endless start-URL stream that counts the bytes read.
+type countingReader struct {
+	mu   sync.Mutex
+	url  string
+	n    int
+	read int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	line := fmt.Sprintf("%s/page/%d\n", c.url, c.n)
+	if len(p) < len(line) {
+		return 0, io.ErrShortBuffer
+	}
+	c.n++
+	c.read += len(line)
+	return copy(p, line), nil
+}
+
+// TestStartRequestsLazy feeds an endless stream of start URLs: with a page
+// limit the crawl must end having read only a little of it.
+func TestStartRequestsLazy(t *testing.T) {
+	srv, hs := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<html><body>page</body></html>")
+	}))
+	sp := loadSpider(t, "start_urls_file: \"-\"\n", srv.URL)
+	src := &countingReader{url: srv.URL}
+	sp.Stdin = src
+	_, _, reason := crawl(t, engine.Config{Workers: 4, MaxPages: 20}, sp)
+	if reason != engine.MaxPages {
+		t.Errorf("reason = %q, want max_pages", reason)
+	}
+	if n := hs.total(); n != 20 {
+		t.Errorf("fetched %d pages, want 20", n)
+	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if src.read > 1<<20 {
+		t.Errorf("read %d bytes of start URLs for 20 pages: the stream was not consumed lazily", src.read)
+	}
+}
+
+// TestStopFinishesInFlight stops the crawl while requests are in flight:
+// they complete and hand on their items, and nothing new starts.
+func TestStopFinishesInFlight(t *testing.T) {
+	inside := make(chan struct{}, 8)
+	release := make(chan struct{})
+	srv, hs := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			inside <- struct{}{}
+			<-release
+		}
+		var b strings.Builder
+		for i := range 10 {
+			fmt.Fprintf(&b, `<a href="%s/%d">%d</a>`, strings.TrimSuffix(r.URL.Path, "/"), i, i)
+		}
+		fmt.Fprintf(w, "<html><body><h1>%s</h1>%s</body></html>", r.URL.Path, b.String())
+	}))
+	spec := "start_urls: [\"{{URL}}/\"]\nfollow: [{css: a}]\nitems: [{fields: {title: h1}}]\n"
+	sp := loadSpider(t, spec, srv.URL)
+	dl := downloader.New(downloader.Config{})
+	defer dl.Close()
+	e := engine.New(engine.Config{Workers: 2}, sp, dl)
+	out := make(chan *item.Item, 100)
+	type ret struct {
+		reason engine.Reason
+		err    error
+	}
+	done := make(chan ret, 1)
+	go func() {
+		r, err := e.Run(context.Background(), out)
+		close(out)
+		done <- ret{r, err}
+	}()
+	<-inside
+	<-inside // both workers are now inside a request
+	e.Stop()
+	close(release)
+	r := <-done
+	if r.err != nil || r.reason != engine.Stopped {
+		t.Fatalf("Run = %q, %v; want stopped, nil", r.reason, r.err)
+	}
+	var n int
+	for range out {
+		n++
+	}
+	if n != 3 {
+		t.Errorf("got %d items, want 3: the start page and the two in flight", n)
+	}
+	if total := hs.total(); total != 3 {
+		t.Errorf("server saw %d requests after Stop, want 3", total)
+	}
+}
+
+// TestCancelReturns cancels the context while requests hang: Run must
+// return promptly with the context's error and leave no goroutine behind.
+func TestCancelReturns(t *testing.T) {
+	hang := make(chan struct{})
+	defer close(hang)
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	sp := loadSpider(t, "start_urls_range: {template: \"{{URL}}/{n}\", from: 1, to: 1000000}\n", srv.URL)
+	dl := downloader.New(downloader.Config{})
+	defer dl.Close()
+	e := engine.New(engine.Config{Workers: 4}, sp, dl)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.Run(ctx, make(chan *item.Item))
+		errc <- err
+	}()
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if err := <-errc; err != context.Canceled {
+		t.Errorf("Run error = %v, want context.Canceled", err)
+	}
+}
