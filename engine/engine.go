@@ -310,7 +310,7 @@ func (e *Engine) handle(ctx context.Context, req *downloader.Request, out chan<-
 	st.Add(stats.Bytes, int64(len(resp.Body)))
 	st.Inc(stats.Status + strconv.Itoa(resp.Status))
 	if resp.Truncated {
-		st.Inc(stats.Skipped + "truncated")
+		st.Inc(stats.Truncated)
 		log.Warn("body truncated", "url", req.URL, "bytes", len(resp.Body))
 	}
 	if resp.Status < 200 || resp.Status > 299 {

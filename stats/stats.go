@@ -19,6 +19,7 @@ const (
 	Status       = "status/"              // responses by status code
 	Errors       = "errors/"              // failed requests by kind of error
 	Skipped      = "skipped/"             // responses not parsed, by reason
+	Truncated    = "truncated"            // bodies cut at the size limit (still parsed)
 	ItemsScraped = "items/scraped"        // items the spider extracted
 	ItemsWritten = "items/written"        // items the writer wrote
 	ItemsDropped = "items/dropped/"       // items dropped, by reason

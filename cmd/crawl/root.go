@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "crawl",
+		Short: "Crawl web sites with a spider written in YAML",
+		Long: `crawl fetches pages, follows the links a spider file asks for, and writes
+the items it scrapes as JSON Lines, one object per line, as soon as each exists.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q (try 'crawl --help')", args[0])}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usageError{err}
+	})
+	root.AddCommand(newRunCommand())
+	return root
+}
+
+// usageError marks a bad flag, argument or spider file: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// errInterrupted reports a crawl ended by a signal: exit status 130.
+var errInterrupted = errors.New("interrupted")
+
+// exitCode maps the error a command returned to the process exit status,
+// printing it on stderr: 0 done, 1 failed, 2 bad usage or spider file,
+// 130 interrupted.
+func exitCode(err error, stderr io.Writer) int {
+	var uerr usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errInterrupted):
+		return 130
+	case errors.As(err, &uerr):
+		fmt.Fprintf(stderr, "crawl: %v\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "crawl: %v\n", err)
+		return 1
+	}
+}

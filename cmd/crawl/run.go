@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
+
+	"crawl/downloader"
+	"crawl/engine"
+	"crawl/item"
+	"crawl/pipeline"
+	"crawl/spider"
+	"crawl/stats"
+	"crawl/urls"
+)
+
+// runOptions holds the flags of `crawl run`; settings from the spider file
+// fill the ones not given on the command line.
+type runOptions struct {
+	specPath  string
+	output    string // -o: append
+	overwrite string // -O: overwrite
+	workers   int
+	rate      float64
+	depth     int
+	maxPages  int
+	timeout   time.Duration
+	grace     time.Duration
+	userAgent string
+	logLevel  string
+
+	spider *spider.Spider // loaded and validated by PreRunE
+	level  slog.Level
+}
+
+func newRunCommand() *cobra.Command {
+	var opts runOptions
+	cmd := &cobra.Command{
+		Use:   "run SPIDER.yaml",
+		Short: "Run a spider and write its items as JSON Lines",
+		Example: `  crawl run examples/books-offline.yaml
+  crawl run spider.yaml -o items.jsonl --workers 16 --rate 20
+  crawl run spider.yaml | jq -r .title | head`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{fmt.Errorf("run takes one spider file, got %d arguments", len(args))}
+			}
+			return nil
+		},
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			opts.specPath = args[0]
+			return opts.prepare(cmd.Flags())
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd.Context(), &opts, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.output, "output", "o", "", "append items to `FILE` (- or none: standard output)")
+	f.StringVarP(&opts.overwrite, "overwrite-output", "O", "", "write items to `FILE`, replacing it")
+	f.IntVar(&opts.workers, "workers", engine.DefaultWorkers, "number of requests in flight at once")
+	f.Float64Var(&opts.rate, "rate", 0, "most requests per second across the crawl (0: no limit)")
+	f.IntVar(&opts.depth, "depth", 0, "most links followed from a start page (0: no limit)")
+	f.IntVar(&opts.maxPages, "max-pages", 0, "stop after this many requests (0: no limit)")
+	f.DurationVar(&opts.timeout, "timeout", downloader.DefaultTimeout, "time limit for one request, body included")
+	f.DurationVar(&opts.grace, "grace", 10*time.Second, "after Ctrl-C, how long requests in flight may finish")
+	f.StringVar(&opts.userAgent, "user-agent", downloader.DefaultUserAgent, "User-Agent header sent with every request")
+	f.StringVar(&opts.logLevel, "log-level", "info", "least severe log level shown: debug, info, warn or error")
+	return cmd
+}
+
+// prepare loads the spider file, fills unset flags from its settings, and
+// validates everything, so that a bad spec or flag fails before any request.
+func (o *runOptions) prepare(flags *pflag.FlagSet) error {
+	sp, err := spider.Load(o.specPath)
+	if err != nil {
+		return usageError{err}
+	}
+	o.spider = sp
+	if err := applySettings(sp, flags); err != nil {
+		return usageError{err}
+	}
+	if err := o.validate(); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// notSettings are the flags a spider file may not set: they say where this
+// run's output goes, which is the caller's choice, not the spider's.
+var notSettings = map[string]bool{"output": true, "overwrite-output": true, "help": true}
+
+// applySettings sets each flag named under `settings:` in the spider file
+// that was not given on the command line: flags override the file.
+func applySettings(sp *spider.Spider, flags *pflag.FlagSet) error {
+	var names []string
+	flags.VisitAll(func(f *pflag.Flag) {
+		if !notSettings[f.Name] {
+			names = append(names, f.Name)
+		}
+	})
+	for _, s := range sp.Settings {
+		name := strings.ReplaceAll(s.Key, "_", "-")
+		f := flags.Lookup(name)
+		if f == nil || notSettings[name] {
+			msg := fmt.Sprintf("%s:%d: settings: unknown setting %q", sp.File(), s.Line, s.Key)
+			if hint := spider.Suggest(name, names); hint != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", hint)
+			}
+			return errors.New(msg)
+		}
+		if f.Changed {
+			continue
+		}
+		if err := f.Value.Set(s.Value); err != nil {
+			return fmt.Errorf("%s:%d: settings.%s: invalid value %q: %v", sp.File(), s.Line, s.Key, s.Value, err)
+		}
+	}
+	return nil
+}
+
+func (o *runOptions) validate() error {
+	switch {
+	case o.workers < 1:
+		return fmt.Errorf("--workers must be at least 1, got %d", o.workers)
+	case o.rate < 0:
+		return fmt.Errorf("--rate must not be negative, got %g", o.rate)
+	case o.depth < 0:
+		return fmt.Errorf("--depth must not be negative, got %d", o.depth)
+	case o.maxPages < 0:
+		return fmt.Errorf("--max-pages must not be negative, got %d", o.maxPages)
+	case o.timeout <= 0:
+		return fmt.Errorf("--timeout must be positive, got %s", o.timeout)
+	case o.grace < 0:
+		return fmt.Errorf("--grace must not be negative, got %s", o.grace)
+	case o.output != "" && o.overwrite != "":
+		return errors.New("-o and -O both given: choose one output")
+	}
+	if err := o.level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", o.logLevel)
+	}
+	path := o.output + o.overwrite
+	switch strings.ToLower(filepath.Ext(path)) {
+	case "", ".jsonl", ".jl", ".ndjson":
+	default:
+		return fmt.Errorf("output %s: only JSON Lines is written (use .jsonl, .jl or .ndjson)", path)
+	}
+	return nil
+}
+
+// openOutput opens where items go: standard output, or a file appended to
+// (-o) or replaced (-O). The returned close function closes the file.
+func (o *runOptions) openOutput(stdout io.Writer) (io.Writer, func() error, error) {
+	path, flag := o.output, os.O_APPEND
+	if o.overwrite != "" {
+		path, flag = o.overwrite, os.O_TRUNC
+	}
+	if path == "" || path == "-" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open output: %w", err)
+	}
+	return f, f.Close, nil
+}
+
+// run crawls with the prepared options. Items go to the output as they are
+// extracted; logs and the summary go to stderr.
+func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	start := time.Now()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.level}))
+	out, closeOut, err := o.openOutput(stdout)
+	if err != nil {
+		return usageError{err}
+	}
+	sp := o.spider
+	sp.Stdin = closableStdin(stdin)
+	st := new(stats.Stats)
+	dl := downloader.New(downloader.Config{
+		Timeout:          o.timeout,
+		UserAgent:        o.userAgent,
+		IdleConnsPerHost: o.workers,
+	})
+	defer dl.Close()
+	eng := engine.New(engine.Config{
+		Workers:  o.workers,
+		Rate:     o.rate,
+		Depth:    o.depth,
+		MaxPages: o.maxPages,
+		Canon:    urls.DefaultCanon,
+		Stats:    st,
+		Log:      log,
+	}, sp, dl)
+
+	// crawlCtx ends the crawl at once: on a write failure, or when requests
+	// still in flight outlast the grace period after Ctrl-C. Ctrl-C itself
+	// only stops scheduling, so the items of pages in flight are still
+	// written.
+	crawlCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
+	defer abort()
+	var graceTimer *time.Timer
+	stopOnSignal := context.AfterFunc(ctx, func() {
+		log.Warn("interrupted: finishing requests in flight", "grace", o.grace)
+		eng.Stop()
+		graceTimer = time.AfterFunc(o.grace, abort)
+	})
+
+	items := make(chan *item.Item, 2*o.workers)
+	var reason engine.Reason
+	var g errgroup.Group
+	g.Go(func() error {
+		defer close(items)
+		var err error
+		reason, err = eng.Run(crawlCtx, items)
+		return err
+	})
+	kept := pipeline.Filter(crawlCtx, items, sp.Check, st, log)
+	writeErr := pipeline.Write(kept, pipeline.NewJSONL(out), st)
+	if writeErr != nil {
+		abort()
+	}
+	runErr := g.Wait()
+	for range kept {
+		// Items the writer never took: counted, not silently lost.
+		st.Inc(stats.ItemsDropped + "write_failed")
+	}
+	if !stopOnSignal() && graceTimer != nil {
+		graceTimer.Stop()
+	}
+	closeErr := closeOut()
+
+	interrupted := ctx.Err() != nil
+	switch {
+	case writeErr != nil && errors.Is(writeErr, syscall.EPIPE):
+		reason = "output_closed"
+	case interrupted:
+		reason = "interrupted"
+	}
+	if o.level <= slog.LevelInfo {
+		printSummary(stderr, st, reason, time.Since(start))
+	}
+	switch {
+	case writeErr != nil && errors.Is(writeErr, syscall.EPIPE):
+		return nil // the reader has all it wanted: stop quietly
+	case writeErr != nil:
+		return fmt.Errorf("%w (%d items written)", writeErr, st.Get(stats.ItemsWritten))
+	case closeErr != nil:
+		return fmt.Errorf("close output: %w", closeErr)
+	case interrupted:
+		return errInterrupted
+	case runErr != nil:
+		return fmt.Errorf("crawl: %w", runErr)
+	}
+	return nil
+}
+
+// closableStdin returns a reader of r that Close releases even while a read
+// is blocked, which closing a terminal or pipe on standard input does not
+// do: the spider closes it when the crawl wants no more start URLs. It copies
+// r through a pipe in a goroutine started on the first read, which exits
+// when r ends or, blocked on a read of r, with the process.
+func closableStdin(r io.Reader) io.ReadCloser {
+	pr, pw := io.Pipe()
+	return &lazyPipe{pr: pr, start: func() {
+		go func() {
+			_, err := io.Copy(pw, r)
+			pw.CloseWithError(err)
+		}()
+	}}
+}
+
+type lazyPipe struct {
+	pr    *io.PipeReader
+	start func()
+	once  sync.Once
+}
+
+func (l *lazyPipe) Read(p []byte) (int, error) {
+	l.once.Do(l.start)
+	return l.pr.Read(p)
+}
+
+func (l *lazyPipe) Close() error { return l.pr.Close() }

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"crawl/engine"
+	"crawl/stats"
+)
+
+// printSummary writes the end-of-crawl statistics, like Scrapy's stats dump.
+func printSummary(w io.Writer, st *stats.Stats, reason engine.Reason, elapsed time.Duration) {
+	pages := st.Get(stats.Pages)
+	secs := elapsed.Seconds()
+	var b strings.Builder
+	fmt.Fprintf(&b, "crawl: %s after %s\n", reason, elapsed.Round(time.Millisecond))
+	line := func(label string, n int64, detail string) {
+		fmt.Fprintf(&b, "  %-16s %10d", label, n)
+		if detail != "" {
+			b.WriteString("  " + detail)
+		}
+		b.WriteByte('\n')
+	}
+	line("requests", st.Get(stats.Requests), "")
+	line("pages", pages, fmt.Sprintf("%.1f/s", float64(pages)/max(secs, 1e-9)))
+	line("responses", pages, group(st, stats.Status))
+	line("errors", st.Sum(stats.Errors), group(st, stats.Errors))
+	line("not parsed", st.Sum(stats.Skipped), group(st, stats.Skipped))
+	line("truncated", st.Get(stats.Truncated), "bodies cut at the size limit")
+	line("items scraped", st.Get(stats.ItemsScraped), "")
+	line("items written", st.Get(stats.ItemsWritten), "")
+	line("items dropped", st.Sum(stats.ItemsDropped), group(st, stats.ItemsDropped))
+	line("duplicates", st.Get(stats.Duplicates), "links already seen")
+	line("depth limited", st.Get(stats.DepthLimited), "")
+	line("links skipped", st.Sum(stats.LinksSkipped), group(st, stats.LinksSkipped))
+	line("bad start URLs", st.Get(stats.StartErrors), "")
+	fmt.Fprintf(&b, "  %-16s %10s\n", "bytes", humanBytes(st.Get(stats.Bytes)))
+	io.WriteString(w, b.String())
+}
+
+// group renders the counters under prefix as "key: n, key: n".
+func group(st *stats.Stats, prefix string) string {
+	var parts []string
+	for _, c := range st.Group(prefix) {
+		parts = append(parts, fmt.Sprintf("%s: %d", c.Key, c.N))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
