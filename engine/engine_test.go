@@ -285,6 +285,56 @@ func TestAllowedDomains(t *testing.T) {
 	}
 }
 
+// TestWebPageNeverLeadsOffsiteOrToFiles links and redirects a web page to
+// a local file and to an off-site host: neither may be read or contacted.
+func TestWebPageNeverLeadsOffsiteOrToFiles(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret.html")
+	if err := os.WriteFile(secret, []byte("<html><body><h1>secret</h1></body></html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	offsite, offHits := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html><body><h1>off-site</h1></body></html>")
+	}))
+	offURL := strings.Replace(offsite.URL, "127.0.0.1", "localhost", 1)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<html><body><h1>home</h1><a href="file://%s">file</a>
+			<a href="/to-file">redirect to file</a> <a href="/to-offsite">redirect off-site</a></body></html>`, secret)
+	})
+	mux.HandleFunc("/to-file", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "file://"+secret, http.StatusFound)
+	})
+	mux.HandleFunc("/to-offsite", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, offURL+"/x", http.StatusFound)
+	})
+	srv, _ := serve(t, mux)
+	spec := "start_urls: [\"{{URL}}/\"]\nallowed_domains: [127.0.0.1]\nfollow: [{css: a}]\nitems: [{fields: {title: h1}}]\n"
+	sp := loadSpider(t, spec, srv.URL)
+	st := new(stats.Stats)
+	dl := downloader.New(downloader.Config{CheckRedirect: sp.CheckRedirect})
+	defer dl.Close()
+	e := engine.New(engine.Config{Workers: 2, Stats: st}, sp, dl)
+	out := make(chan *item.Item, 10)
+	if _, err := e.Run(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	close(out)
+	for it := range out {
+		if title := field(it, "title"); title != "home" {
+			t.Errorf("scraped an item titled %q: only the home page may be scraped", title)
+		}
+	}
+	if n := offHits.total(); n != 0 {
+		t.Errorf("off-site server saw %d requests, want 0", n)
+	}
+	if n := st.Get(stats.LinksSkipped + "scheme"); n != 1 {
+		t.Errorf("links skipped for their scheme = %d, want 1 (the file: link)", n)
+	}
+	if n := st.Get(stats.Errors + "redirect"); n != 2 {
+		t.Errorf("refused redirects = %d, want 2 (to file: and off-site)", n)
+	}
+}
+
 // TestManyLinksNoDeadlock crawls a site whose every page links to 40 new
 // pages, with fewer workers than links on a page and a queue that is always
 // full: the crawl must finish and fetch every page once.

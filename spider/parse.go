@@ -2,6 +2,8 @@ package spider
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"iter"
 	"strings"
 
@@ -231,4 +233,19 @@ func (s *Spider) onsite(host string) bool {
 		}
 	}
 	return false
+}
+
+// ErrOffsite is wrapped by CheckRedirect's error for a target outside
+// allowed_domains.
+var ErrOffsite = errors.New("outside allowed_domains")
+
+// CheckRedirect reports whether a redirect may lead to target: every hop is
+// held to allowed_domains, as links are. The downloader calls it before it
+// follows a redirect, so an off-site host is never contacted.
+func (s *Spider) CheckRedirect(target string) error {
+	host := strings.TrimSuffix(urls.Hostname(target), ".")
+	if !s.onsite(host) {
+		return fmt.Errorf("redirect to %s: %w", target, ErrOffsite)
+	}
+	return nil
 }

@@ -193,6 +193,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		Timeout:          o.timeout,
 		UserAgent:        o.userAgent,
 		IdleConnsPerHost: o.workers,
+		CheckRedirect:    sp.CheckRedirect,
 	})
 	defer dl.Close()
 	eng := engine.New(engine.Config{
