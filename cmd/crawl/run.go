@@ -32,14 +32,10 @@ type runOptions struct {
 	specPath  string
 	output    string // -o: append
 	overwrite string // -O: overwrite
-	workers   int
-	rate      float64
-	depth     int
-	maxPages  int
-	timeout   time.Duration
 	grace     time.Duration
-	userAgent string
 	logLevel  string
+	engine    engine.Config     // flags bound straight in; Stats, Log, Canon set by run
+	download  downloader.Config // likewise; CheckRedirect set by run
 
 	spider *spider.Spider // loaded and validated by PreRunE
 	level  slog.Level
@@ -70,14 +66,10 @@ func newRunCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVarP(&opts.output, "output", "o", "", "append items to `FILE` (- or none: standard output)")
 	f.StringVarP(&opts.overwrite, "overwrite-output", "O", "", "write items to `FILE`, replacing it")
-	f.IntVar(&opts.workers, "workers", engine.DefaultWorkers, "number of requests in flight at once")
-	f.Float64Var(&opts.rate, "rate", 0, "most requests per second across the crawl (0: no limit)")
-	f.IntVar(&opts.depth, "depth", 0, "most links followed from a start page (0: no limit)")
-	f.IntVar(&opts.maxPages, "max-pages", 0, "stop after this many requests (0: no limit)")
-	f.DurationVar(&opts.timeout, "timeout", downloader.DefaultTimeout, "time limit for one request, body included")
 	f.DurationVar(&opts.grace, "grace", 10*time.Second, "after Ctrl-C, how long requests in flight may finish")
-	f.StringVar(&opts.userAgent, "user-agent", downloader.DefaultUserAgent, "User-Agent header sent with every request")
 	f.StringVar(&opts.logLevel, "log-level", "info", "least severe log level shown: debug, info, warn or error")
+	addEngineFlags(f, &opts.engine)
+	addDownloadFlags(f, &opts.download)
 	return cmd
 }
 
@@ -132,17 +124,13 @@ func applySettings(sp *spider.Spider, flags *pflag.FlagSet) error {
 }
 
 func (o *runOptions) validate() error {
+	if err := validateEngine(&o.engine); err != nil {
+		return err
+	}
+	if err := validateDownload(&o.download); err != nil {
+		return err
+	}
 	switch {
-	case o.workers < 1:
-		return fmt.Errorf("--workers must be at least 1, got %d", o.workers)
-	case o.rate < 0:
-		return fmt.Errorf("--rate must not be negative, got %g", o.rate)
-	case o.depth < 0:
-		return fmt.Errorf("--depth must not be negative, got %d", o.depth)
-	case o.maxPages < 0:
-		return fmt.Errorf("--max-pages must not be negative, got %d", o.maxPages)
-	case o.timeout <= 0:
-		return fmt.Errorf("--timeout must be positive, got %s", o.timeout)
 	case o.grace < 0:
 		return fmt.Errorf("--grace must not be negative, got %s", o.grace)
 	case o.output != "" && o.overwrite != "":
@@ -189,22 +177,14 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	sp := o.spider
 	sp.Stdin = closableStdin(stdin)
 	st := new(stats.Stats)
-	dl := downloader.New(downloader.Config{
-		Timeout:          o.timeout,
-		UserAgent:        o.userAgent,
-		IdleConnsPerHost: o.workers,
-		CheckRedirect:    sp.CheckRedirect,
-	})
+	dcfg := o.download
+	dcfg.IdleConnsPerHost = o.engine.Workers
+	dcfg.CheckRedirect = sp.CheckRedirect
+	dl := downloader.New(dcfg)
 	defer dl.Close()
-	eng := engine.New(engine.Config{
-		Workers:  o.workers,
-		Rate:     o.rate,
-		Depth:    o.depth,
-		MaxPages: o.maxPages,
-		Canon:    urls.DefaultCanon,
-		Stats:    st,
-		Log:      log,
-	}, sp, dl)
+	ecfg := o.engine
+	ecfg.Canon, ecfg.Stats, ecfg.Log = urls.DefaultCanon, st, log
+	eng := engine.New(ecfg, sp, dl)
 
 	// crawlCtx ends the crawl at once: on a write failure, or when requests
 	// still in flight outlast the grace period after Ctrl-C. Ctrl-C itself
@@ -219,7 +199,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		graceTimer = time.AfterFunc(o.grace, abort)
 	})
 
-	items := make(chan *item.Item, 2*o.workers)
+	items := make(chan *item.Item, 2*o.engine.Workers)
 	var reason engine.Reason
 	var g errgroup.Group
 	g.Go(func() error {
