@@ -55,6 +55,9 @@ type Fetcher interface {
 
 // Spider produces the start requests and parses responses.
 type Spider interface {
+	// Accepts reports whether Parse can read a successful response (by its
+	// content type, say); the others are counted and not parsed.
+	Accepts(resp *downloader.Response) bool
 	// StartRequests yields the start requests lazily; the engine cancels
 	// ctx when it wants no more.
 	StartRequests(ctx context.Context) iter.Seq2[*downloader.Request, error]
@@ -317,7 +320,7 @@ func (e *Engine) handle(ctx context.Context, req *downloader.Request, out chan<-
 		log.Info("response not parsed", "url", req.URL, "status", resp.Status)
 		return result{}, nil
 	}
-	if !isHTML(resp) {
+	if !e.spider.Accepts(resp) {
 		st.Inc(stats.Skipped + "content_type")
 		log.Debug("response not parsed", "url", req.URL, "content_type", resp.ContentType())
 		return result{}, nil
@@ -348,16 +351,4 @@ func (e *Engine) handle(ctx context.Context, req *downloader.Request, out chan<-
 		}
 	}
 	return r, nil
-}
-
-// isHTML reports whether a response is a page the spider can parse: HTML or
-// XHTML by its Content-Type, or by sniffing when it has none.
-func isHTML(resp *downloader.Response) bool {
-	switch resp.ContentType() {
-	case "text/html", "application/xhtml+xml":
-		return true
-	case "":
-		return sniffHTML(resp.Body)
-	}
-	return false
 }

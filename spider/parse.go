@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
@@ -248,4 +249,17 @@ func (s *Spider) CheckRedirect(target string) error {
 		return fmt.Errorf("redirect to %s: %w", target, ErrOffsite)
 	}
 	return nil
+}
+
+// Accepts reports whether Parse can read resp: HTML or XHTML by its
+// Content-Type, or by sniffing (the WHATWG algorithm net/http implements)
+// when it has none.
+func (s *Spider) Accepts(resp *downloader.Response) bool {
+	switch resp.ContentType() {
+	case "text/html", "application/xhtml+xml":
+		return true
+	case "":
+		return strings.HasPrefix(http.DetectContentType(resp.Body), "text/html")
+	}
+	return false
 }
