@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
@@ -26,7 +27,7 @@ import (
 const DefaultWorkers = 16
 
 // Config configures an Engine. The zero value means the defaults: 16
-// workers, no rate limit, no depth limit, no page limit.
+// workers, no rate limit, no depth limit, no page or error limit.
 type Config struct {
 	// Workers is the number of requests fetched and parsed at once: the
 	// engine starts exactly this many worker goroutines.
@@ -39,6 +40,9 @@ type Config struct {
 	Depth int
 	// MaxPages stops scheduling after this many requests. Zero means no limit.
 	MaxPages int
+	// MaxErrors stops the crawl gracefully once this many requests have
+	// failed (got no response). Zero means no limit.
+	MaxErrors int
 	// Canon is the canonical form that requests are de-duplicated by.
 	Canon urls.Canon
 	// Stats receives the crawl's counters. Nil means a private Stats.
@@ -55,35 +59,42 @@ type Fetcher interface {
 
 // Spider produces the start requests and parses responses.
 type Spider interface {
-	// Accepts reports whether Parse can read a successful response (by its
-	// content type, say); the others are counted and not parsed.
-	Accepts(resp *downloader.Response) bool
 	// StartRequests yields the start requests lazily; the engine cancels
 	// ctx when it wants no more.
 	StartRequests(ctx context.Context) iter.Seq2[*downloader.Request, error]
+	// Accepts reports whether Parse can read a successful response (by its
+	// content type, say); the others are counted and not parsed.
+	Accepts(resp *downloader.Response) bool
 	Parse(resp *downloader.Response) iter.Seq[spider.Result]
 }
 
 // Reason says why a crawl ended.
 type Reason string
 
-// The reasons Run returns.
+// The reasons Run returns. Stop may give others.
 const (
-	Finished  Reason = "finished"  // nothing left to fetch
-	MaxPages  Reason = "max_pages" // Config.MaxPages requests were made
-	Stopped   Reason = "stopped"   // Stop was called
-	Cancelled Reason = "cancelled" // the context was cancelled
+	Finished    Reason = "finished"    // nothing left to fetch
+	MaxPages    Reason = "max_pages"   // Config.MaxPages requests were made
+	MaxErrors   Reason = "max_errors"  // Config.MaxErrors requests failed
+	Interrupted Reason = "interrupted" // stopped by a signal
+	Cancelled   Reason = "cancelled"   // the context was cancelled
 )
 
-// Engine runs one crawl. Create it with New; call Run once.
+// Engine runs one crawl. Create it with New; call Run once. Its methods are
+// safe for concurrent use.
 type Engine struct {
 	cfg     Config
 	spider  Spider
 	fetcher Fetcher
 	limiter *rate.Limiter
 
-	stopOnce sync.Once
-	stop     chan struct{}
+	stopOnce   sync.Once
+	stop       chan struct{}
+	stopReason Reason // written once, before stop is closed
+
+	errors   atomic.Int64
+	queued   atomic.Int64 // frontier length, published by the scheduler
+	inflight atomic.Int64 // requests handed out and not yet reported back
 }
 
 // New returns an Engine that crawls s with f.
@@ -104,11 +115,21 @@ func New(cfg Config, s Spider, f Fetcher) *Engine {
 	return e
 }
 
-// Stop asks a running crawl to end gracefully: no new request is started,
-// and requests already in flight finish and hand on their items. Run then
-// returns Stopped. Stop is safe to call from any goroutine, more than once.
-func (e *Engine) Stop() {
-	e.stopOnce.Do(func() { close(e.stop) })
+// Stop asks a running crawl to end gracefully, for the given reason: no new
+// request is started, and requests already in flight finish and hand on
+// their items. Run then returns the reason of the first call. Stop is safe
+// to call from any goroutine, more than once.
+func (e *Engine) Stop(reason Reason) {
+	e.stopOnce.Do(func() {
+		e.stopReason = reason
+		close(e.stop)
+	})
+}
+
+// Load returns how many requests wait in the frontier and how many are in
+// flight, as last published by the scheduler: for progress reports.
+func (e *Engine) Load() (queued, inflight int64) {
+	return e.queued.Load(), e.inflight.Load()
 }
 
 // start is one value of the start-request stream.
@@ -130,6 +151,13 @@ type result struct {
 	links []link
 }
 
+// claim asks the scheduler whether a page reached through a redirect is new:
+// its answer is true only for the first request that leads to the page.
+type claim struct {
+	fp    uint64
+	reply chan bool
+}
+
 // Run crawls until nothing is left to fetch, a limit is reached, Stop is
 // called, or ctx is cancelled, and sends every item it extracts on out. It
 // does not close out. It returns only when every goroutine it started has
@@ -142,6 +170,7 @@ func (e *Engine) Run(ctx context.Context, out chan<- *item.Item) (Reason, error)
 	// backlog waits.
 	reqs := make(chan *downloader.Request, e.cfg.Workers)
 	results := make(chan result, e.cfg.Workers)
+	claims := make(chan claim)
 	starts := make(chan start)
 
 	feedCtx, stopFeed := context.WithCancel(gctx)
@@ -151,19 +180,19 @@ func (e *Engine) Run(ctx context.Context, out chan<- *item.Item) (Reason, error)
 		e.feed(feedCtx, starts)
 		return nil
 	})
+	w := &worker{e: e, results: results, claims: claims, out: out}
 	for range e.cfg.Workers {
-		g.Go(func() error { return e.work(gctx, reqs, results, out) })
+		g.Go(func() error { return w.run(gctx, reqs) })
 	}
 	var reason Reason
 	g.Go(func() error {
 		defer close(reqs)
 		defer stopFeed()
 		var err error
-		reason, err = e.schedule(gctx, reqs, results, starts)
+		reason, err = e.schedule(gctx, reqs, results, claims, starts)
 		return err
 	})
-	err := g.Wait()
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		if ctx.Err() != nil {
 			return Cancelled, ctx.Err()
 		}
@@ -194,7 +223,7 @@ func (e *Engine) feed(ctx context.Context, starts chan<- start) {
 // requests are exhausted and nothing is in flight. Because it always accepts
 // results while it waits to hand out work, workers that both consume and
 // produce requests can never deadlock on a full queue.
-func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, results <-chan result, starts <-chan start) (Reason, error) {
+func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, results <-chan result, claims <-chan claim, starts <-chan start) (Reason, error) {
 	var (
 		frontier   Frontier = &fifo{}
 		seen                = seenSet{}
@@ -210,6 +239,8 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 		if next == nil && !stopping {
 			next, _ = frontier.Pop()
 		}
+		e.queued.Store(int64(frontier.Len()))
+		e.inflight.Store(int64(inflight))
 		// Pull a start request only when the frontier has nothing to offer,
 		// so memory stays flat however many start requests there are.
 		pull := starts
@@ -246,6 +277,8 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 			// are not fetched again.
 			seen.add(s.fp)
 			next = s.req
+		case c := <-claims:
+			c.reply <- seen.add(c.fp)
 		case r := <-results:
 			inflight--
 			if stopping {
@@ -260,22 +293,31 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 			}
 		case <-stop:
 			stop = nil
-			stopping, reason = true, Stopped
+			stopping, reason = true, e.stopReason
 		case <-ctx.Done():
 			return Cancelled, ctx.Err()
 		}
 	}
 }
 
-// work is one worker: it fetches and parses requests until reqs is closed.
-func (e *Engine) work(ctx context.Context, reqs <-chan *downloader.Request, results chan<- result, out chan<- *item.Item) error {
+// worker holds what every worker goroutine shares; each goroutine runs
+// run with the same worker.
+type worker struct {
+	e       *Engine
+	results chan<- result
+	claims  chan<- claim
+	out     chan<- *item.Item
+}
+
+// run fetches and parses requests until reqs is closed or ctx is done.
+func (w *worker) run(ctx context.Context, reqs <-chan *downloader.Request) error {
 	for req := range reqs {
-		r, err := e.handle(ctx, req, out)
+		r, err := w.handle(ctx, req)
 		if err != nil {
 			return err
 		}
 		select {
-		case results <- r:
+		case w.results <- r:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -285,7 +327,8 @@ func (e *Engine) work(ctx context.Context, reqs <-chan *downloader.Request, resu
 
 // handle fetches one request, sends its items on out and returns its links.
 // It returns an error only when ctx is done.
-func (e *Engine) handle(ctx context.Context, req *downloader.Request, out chan<- *item.Item) (result, error) {
+func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, error) {
+	e := w.e
 	st, log := e.cfg.Stats, e.cfg.Log
 	if e.limiter != nil {
 		if err := e.limiter.Wait(ctx); err != nil {
@@ -294,7 +337,7 @@ func (e *Engine) handle(ctx context.Context, req *downloader.Request, out chan<-
 	}
 	select {
 	case <-e.stop:
-		return result{}, nil // stopped while waiting for the rate limiter
+		return result{}, nil // stopped while this request waited its turn
 	default:
 	}
 	st.Inc(stats.Requests)
@@ -307,6 +350,9 @@ func (e *Engine) handle(ctx context.Context, req *downloader.Request, out chan<-
 		kind := downloader.ErrorKind(err)
 		st.Inc(stats.Errors + kind)
 		log.Warn("request failed", "url", req.URL, "kind", kind, "error", err)
+		if n := e.errors.Add(1); e.cfg.MaxErrors > 0 && n >= int64(e.cfg.MaxErrors) {
+			e.Stop(MaxErrors)
+		}
 		return result{}, nil
 	}
 	st.Inc(stats.Pages)
@@ -325,13 +371,26 @@ func (e *Engine) handle(ctx context.Context, req *downloader.Request, out chan<-
 		log.Debug("response not parsed", "url", req.URL, "content_type", resp.ContentType())
 		return result{}, nil
 	}
+	if resp.URL != req.URL {
+		// Reached through a redirect: parse the page only if no other
+		// request has led, or will lead, to it.
+		fresh, err := w.claim(ctx, resp.URL)
+		if err != nil {
+			return result{}, err
+		}
+		if !fresh {
+			st.Inc(stats.Skipped + "duplicate_redirect")
+			log.Debug("response not parsed: page already seen", "url", req.URL, "final", resp.URL)
+			return result{}, nil
+		}
+	}
 	var r result
 	for res := range e.spider.Parse(resp) {
 		switch {
 		case res.Item != nil:
 			st.Inc(stats.ItemsScraped)
 			select {
-			case out <- res.Item:
+			case w.out <- res.Item:
 			case <-ctx.Done():
 				return result{}, ctx.Err()
 			}
@@ -351,4 +410,24 @@ func (e *Engine) handle(ctx context.Context, req *downloader.Request, out chan<-
 		}
 	}
 	return r, nil
+}
+
+// claim asks the scheduler whether the page at url is new to the crawl.
+func (w *worker) claim(ctx context.Context, url string) (bool, error) {
+	fp, err := w.e.cfg.Canon.Fingerprint(url)
+	if err != nil {
+		return true, nil // not canonicalisable: cannot be a duplicate
+	}
+	c := claim{fp: fp, reply: make(chan bool, 1)}
+	select {
+	case w.claims <- c:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	select {
+	case fresh := <-c.reply:
+		return fresh, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
 }

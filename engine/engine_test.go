@@ -335,6 +335,59 @@ func TestWebPageNeverLeadsOffsiteOrToFiles(t *testing.T) {
 	}
 }
 
+// TestRedirectsDeduplicate makes two URLs redirect to one page that is also
+// linked directly: the page is fetched once more at most, and scraped once.
+func TestRedirectsDeduplicate(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body><h1>home</h1><a href="/old">old</a><a href="/older">older</a></body></html>`)
+	})
+	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/new", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/older", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/new", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/new", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body><h1>new</h1><a href="/new">self</a><a href="/old">old</a></body></html>`)
+	})
+	srv, hs := serve(t, mux)
+	spec := "start_urls: [\"{{URL}}/\"]\nfollow: [{css: a}]\nitems: [{fields: {title: h1}}]\n"
+	sp := loadSpider(t, spec, srv.URL)
+	items, st, _ := crawl(t, engine.Config{Workers: 1}, sp)
+	var titles []string
+	for _, it := range items {
+		titles = append(titles, field(it, "title"))
+	}
+	slices.Sort(titles)
+	if want := []string{"home", "new"}; !slices.Equal(titles, want) {
+		t.Errorf("items %q, want %q: a page reached twice was scraped twice", titles, want)
+	}
+	// /old and /older are each fetched once; both land on /new. /new is
+	// then known, so the link to it on /new itself is not fetched again.
+	if n := hs.count("/new"); n != 2 {
+		t.Errorf("/new fetched %d times, want 2 (once through each redirect)", n)
+	}
+	if n := st.Get(stats.Skipped + "duplicate_redirect"); n != 1 {
+		t.Errorf("duplicate redirects counted = %d, want 1", n)
+	}
+}
+
+// TestMaxErrors stops a crawl whose requests all fail after the limit.
+func TestMaxErrors(t *testing.T) {
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	refused := srv.URL
+	srv.Close() // every request is now refused
+	sp := loadSpider(t, "start_urls_range: {template: \"{{URL}}/{n}\", from: 1, to: 1000}\n", refused)
+	_, st, reason := crawl(t, engine.Config{Workers: 1, MaxErrors: 3}, sp)
+	if reason != engine.MaxErrors {
+		t.Errorf("reason = %q, want %q", reason, engine.MaxErrors)
+	}
+	if n := st.Get(stats.Errors + "connection_refused"); n != 3 {
+		t.Errorf("refused requests = %d, want exactly 3 with one worker", n)
+	}
+}
+
 // TestManyLinksNoDeadlock crawls a site whose every page links to 40 new
 // pages, with fewer workers than links on a page and a queue that is always
 // full: the crawl must finish and fetch every page once.
@@ -486,11 +539,11 @@ func TestStopFinishesInFlight(t *testing.T) {
 	}()
 	<-inside
 	<-inside // both workers are now inside a request
-	e.Stop()
+	e.Stop(engine.Interrupted)
 	close(release)
 	r := <-done
-	if r.err != nil || r.reason != engine.Stopped {
-		t.Fatalf("Run = %q, %v; want stopped, nil", r.reason, r.err)
+	if r.err != nil || r.reason != engine.Interrupted {
+		t.Fatalf("Run = %q, %v; want interrupted, nil", r.reason, r.err)
 	}
 	var n int
 	for range out {

@@ -195,7 +195,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	var graceTimer *time.Timer
 	stopOnSignal := context.AfterFunc(ctx, func() {
 		log.Warn("interrupted: finishing requests in flight", "grace", o.grace)
-		eng.Stop()
+		eng.Stop(engine.Interrupted)
 		graceTimer = time.AfterFunc(o.grace, abort)
 	})
 
