@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"crawl/engine"
 )
 
 func newRootCommand() *cobra.Command {
@@ -28,6 +30,7 @@ the items it scrapes as JSON Lines, one object per line, as soon as each exists.
 		return usageError{err}
 	})
 	root.AddCommand(newRunCommand())
+	root.AddCommand(newVersionCommand())
 	return root
 }
 
@@ -37,19 +40,31 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// stopConditionError reports, under --strict, a crawl that a limit ended:
+// exit status 3.
+type stopConditionError struct{ reason engine.Reason }
+
+func (e stopConditionError) Error() string {
+	return fmt.Sprintf("crawl ended by a limit: %s", e.reason)
+}
+
 // errInterrupted reports a crawl ended by a signal: exit status 130.
 var errInterrupted = errors.New("interrupted")
 
 // exitCode maps the error a command returned to the process exit status,
 // printing it on stderr: 0 done, 1 failed, 2 bad usage or spider file,
-// 130 interrupted.
+// 3 ended by a limit under --strict, 130 interrupted.
 func exitCode(err error, stderr io.Writer) int {
 	var uerr usageError
+	var serr stopConditionError
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, errInterrupted):
 		return 130
+	case errors.As(err, &serr):
+		fmt.Fprintf(stderr, "crawl: %v\n", err)
+		return 3
 	case errors.As(err, &uerr):
 		fmt.Fprintf(stderr, "crawl: %v\n", err)
 		return 2

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/term"
 
 	"crawl/downloader"
 	"crawl/engine"
@@ -29,13 +30,20 @@ import (
 // runOptions holds the flags of `crawl run`; settings from the spider file
 // fill the ones not given on the command line.
 type runOptions struct {
-	specPath  string
-	output    string // -o: append
-	overwrite string // -O: overwrite
-	grace     time.Duration
-	logLevel  string
-	engine    engine.Config     // flags bound straight in; Stats, Log, Canon set by run
-	download  downloader.Config // likewise; CheckRedirect set by run
+	specPath         string
+	output           string // -o: append
+	overwrite        string // -O: overwrite
+	grace            time.Duration
+	maxTime          time.Duration
+	logLevel         string
+	logFormat        string
+	verbose          bool
+	quiet            bool
+	progressInterval time.Duration
+	statsPath        string
+	strict           bool
+	engine           engine.Config     // flags bound straight in; Stats, Log, Canon set by run
+	download         downloader.Config // likewise; CheckRedirect set by run
 
 	spider *spider.Spider // loaded and validated by PreRunE
 	level  slog.Level
@@ -67,7 +75,14 @@ func newRunCommand() *cobra.Command {
 	f.StringVarP(&opts.output, "output", "o", "", "append items to `FILE` (- or none: standard output)")
 	f.StringVarP(&opts.overwrite, "overwrite-output", "O", "", "write items to `FILE`, replacing it")
 	f.DurationVar(&opts.grace, "grace", 10*time.Second, "after Ctrl-C, how long requests in flight may finish")
+	f.DurationVar(&opts.maxTime, "max-time", 0, "stop gracefully after this long (0: no limit)")
 	f.StringVar(&opts.logLevel, "log-level", "info", "least severe log level shown: debug, info, warn or error")
+	f.StringVar(&opts.logFormat, "log-format", "text", "log line format: text or json")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "log every request (the same as --log-level debug)")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress and no summary; warnings and errors only")
+	f.DurationVar(&opts.progressInterval, "progress-interval", 10*time.Second, "when stderr is not a terminal, log progress this often")
+	f.StringVar(&opts.statsPath, "stats", "", "write the final statistics as JSON to `FILE`")
+	f.BoolVar(&opts.strict, "strict", false, "exit with status 3 when a limit (--max-*) ended the crawl")
 	addEngineFlags(f, &opts.engine)
 	addDownloadFlags(f, &opts.download)
 	return cmd
@@ -133,11 +148,23 @@ func (o *runOptions) validate() error {
 	switch {
 	case o.grace < 0:
 		return fmt.Errorf("--grace must not be negative, got %s", o.grace)
+	case o.maxTime < 0:
+		return fmt.Errorf("--max-time must not be negative, got %s", o.maxTime)
+	case o.progressInterval <= 0:
+		return fmt.Errorf("--progress-interval must be positive, got %s", o.progressInterval)
+	case o.logFormat != "text" && o.logFormat != "json":
+		return fmt.Errorf("--log-format: %q is not one of text, json", o.logFormat)
 	case o.output != "" && o.overwrite != "":
 		return errors.New("-o and -O both given: choose one output")
 	}
 	if err := o.level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", o.logLevel)
+	}
+	if o.verbose {
+		o.level = slog.LevelDebug
+	}
+	if o.quiet {
+		o.level = max(o.level, slog.LevelWarn)
 	}
 	path := o.output + o.overwrite
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -166,10 +193,15 @@ func (o *runOptions) openOutput(stdout io.Writer) (io.Writer, func() error, erro
 }
 
 // run crawls with the prepared options. Items go to the output as they are
-// extracted; logs and the summary go to stderr.
+// extracted; logs, progress and the summary go to stderr.
 func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	start := time.Now()
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.level}))
+	var status *statusWriter
+	if !o.quiet && isTerminal(stderr) {
+		status = &statusWriter{w: stderr}
+		stderr = status // log lines then appear above the live line
+	}
+	log := o.logger(stderr)
 	out, closeOut, err := o.openOutput(stdout)
 	if err != nil {
 		return usageError{err}
@@ -192,12 +224,26 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	// written.
 	crawlCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
-	var graceTimer *time.Timer
-	stopOnSignal := context.AfterFunc(ctx, func() {
-		log.Warn("interrupted: finishing requests in flight", "grace", o.grace)
-		eng.Stop(engine.Interrupted)
-		graceTimer = time.AfterFunc(o.grace, abort)
-	})
+	done := make(chan struct{}) // closed when the crawl is over
+	var watchers sync.WaitGroup
+	watchers.Go(func() { watchSignal(ctx, done, o.grace, eng, abort, log) })
+	if o.maxTime > 0 {
+		watchers.Go(func() {
+			t := time.NewTimer(o.maxTime)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				eng.Stop(reasonMaxTime)
+			case <-done:
+			}
+		})
+	}
+	if !o.quiet {
+		p := &progress{st: st, load: eng.Load, start: start, status: status, log: log}
+		progressCtx, stopProgress := context.WithCancel(crawlCtx)
+		go func() { <-done; stopProgress() }()
+		watchers.Go(func() { p.run(progressCtx, o.progressInterval) })
+	}
 
 	items := make(chan *item.Item, 2*o.engine.Workers)
 	var reason engine.Reason
@@ -218,34 +264,80 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		// Items the writer never took: counted, not silently lost.
 		st.Inc(stats.ItemsDropped + "write_failed")
 	}
-	if !stopOnSignal() && graceTimer != nil {
-		graceTimer.Stop()
-	}
+	close(done)
+	watchers.Wait()
 	closeErr := closeOut()
 
-	interrupted := ctx.Err() != nil
-	switch {
-	case writeErr != nil && errors.Is(writeErr, syscall.EPIPE):
-		reason = "output_closed"
-	case interrupted:
-		reason = "interrupted"
+	pipeClosed := writeErr != nil && errors.Is(writeErr, syscall.EPIPE)
+	if pipeClosed {
+		reason = reasonOutputClosed
 	}
-	if o.level <= slog.LevelInfo {
-		printSummary(stderr, st, reason, time.Since(start))
+	elapsed := time.Since(start)
+	if !o.quiet && o.level <= slog.LevelInfo {
+		printSummary(stderr, st, reason, elapsed)
+	}
+	if o.statsPath != "" {
+		if err := writeStatsFile(o.statsPath, st, reason, elapsed); err != nil {
+			log.Error("write stats", "error", err)
+		}
 	}
 	switch {
-	case writeErr != nil && errors.Is(writeErr, syscall.EPIPE):
+	case pipeClosed:
 		return nil // the reader has all it wanted: stop quietly
 	case writeErr != nil:
 		return fmt.Errorf("%w (%d items written)", writeErr, st.Get(stats.ItemsWritten))
 	case closeErr != nil:
 		return fmt.Errorf("close output: %w", closeErr)
-	case interrupted:
+	case reason == engine.Interrupted || ctx.Err() != nil:
 		return errInterrupted
 	case runErr != nil:
 		return fmt.Errorf("crawl: %w", runErr)
+	case o.strict && reason != engine.Finished:
+		return stopConditionError{reason}
 	}
 	return nil
+}
+
+// The reasons a crawl ends that crawl run adds to the engine's own.
+const (
+	reasonMaxTime      engine.Reason = "max_time"
+	reasonOutputClosed engine.Reason = "output_closed"
+)
+
+// watchSignal stops the crawl gracefully when ctx is cancelled (Ctrl-C or
+// SIGTERM) and aborts it if requests in flight are still running after the
+// grace period. It returns when done is closed.
+func watchSignal(ctx context.Context, done <-chan struct{}, grace time.Duration, eng *engine.Engine, abort func(), log *slog.Logger) {
+	select {
+	case <-ctx.Done():
+	case <-done:
+		return
+	}
+	log.Warn("interrupted: finishing requests in flight", "grace", grace)
+	eng.Stop(engine.Interrupted)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		log.Warn("grace period over: abandoning requests in flight")
+		abort()
+	case <-done:
+	}
+}
+
+// logger returns the structured logger for a crawl, writing to w.
+func (o *runOptions) logger(w io.Writer) *slog.Logger {
+	hopts := &slog.HandlerOptions{Level: o.level}
+	if o.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, hopts))
+	}
+	return slog.New(slog.NewTextHandler(w, hopts))
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // closableStdin returns a reader of r that Close releases even while a read

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"crawl/engine"
@@ -37,6 +40,7 @@ func printSummary(w io.Writer, st *stats.Stats, reason engine.Reason, elapsed ti
 	line("links skipped", st.Sum(stats.LinksSkipped), group(st, stats.LinksSkipped))
 	line("bad start URLs", st.Get(stats.StartErrors), "")
 	fmt.Fprintf(&b, "  %-16s %10s\n", "bytes", humanBytes(st.Get(stats.Bytes)))
+	fmt.Fprintf(&b, "  %-16s %10s\n", "peak memory", humanBytes(peakRSS()))
 	io.WriteString(w, b.String())
 }
 
@@ -60,4 +64,38 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// peakRSS returns the most resident memory the process has used, in bytes,
+// or 0 where the system does not say.
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return int64(ru.Maxrss) * 1024 // kilobytes on Linux
+}
+
+// statsFile is the JSON form of the final statistics (--stats FILE).
+type statsFile struct {
+	Reason          engine.Reason    `json:"reason"`
+	ElapsedSeconds  float64          `json:"elapsed_seconds"`
+	PagesPerSecond  float64          `json:"pages_per_second"`
+	PeakMemoryBytes int64            `json:"peak_memory_bytes"`
+	Counters        map[string]int64 `json:"counters"`
+}
+
+func writeStatsFile(path string, st *stats.Stats, reason engine.Reason, elapsed time.Duration) error {
+	sf := statsFile{
+		Reason:          reason,
+		ElapsedSeconds:  elapsed.Seconds(),
+		PagesPerSecond:  float64(st.Get(stats.Pages)) / max(elapsed.Seconds(), 1e-9),
+		PeakMemoryBytes: peakRSS(),
+		Counters:        st.Snapshot(),
+	}
+	b, err := json.MarshalIndent(sf, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"crawl/stats"
+)
+
+// ttyRedraw is how often the live line on a terminal is redrawn.
+const ttyRedraw = 250 * time.Millisecond
+
+// progress reports how a crawl is going, on standard error: on a terminal
+// as one line redrawn in place, otherwise as a log line every interval.
+type progress struct {
+	st    *stats.Stats
+	load  func() (queued, inflight int64)
+	start time.Time
+	// Exactly one of these is set.
+	status *statusWriter // a terminal: the live line
+	log    *slog.Logger  // not a terminal: a log line
+}
+
+// run reports until ctx is done, then clears the live line. It is started
+// and waited for by run's caller.
+func (p *progress) run(ctx context.Context, interval time.Duration) {
+	if p.status != nil {
+		interval = ttyRedraw
+		defer p.status.setStatus("")
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			p.report(now)
+		}
+	}
+}
+
+func (p *progress) report(now time.Time) {
+	elapsed := now.Sub(p.start)
+	pages := p.st.Get(stats.Pages)
+	rate := float64(pages) / max(elapsed.Seconds(), 1e-9)
+	items := p.st.Get(stats.ItemsWritten)
+	errs := p.st.Sum(stats.Errors)
+	queued, inflight := p.load()
+	if p.status != nil {
+		p.status.setStatus(fmt.Sprintf("%d pages  %d items  %.1f pages/s  %d queued  %d in flight  %d errors  %s",
+			pages, items, rate, queued, inflight, errs, elapsed.Round(time.Second)))
+		return
+	}
+	p.log.Info("progress", "pages", pages, "items", items, "pages_per_second", fmt.Sprintf("%.1f", rate),
+		"queued", queued, "in_flight", inflight, "errors", errs, "elapsed", elapsed.Round(time.Second).String())
+}
+
+// statusWriter is a terminal's standard error with a status line kept at
+// the bottom: everything written through it (log lines) appears above the
+// status line, which is redrawn after each write. It is safe for concurrent
+// use.
+type statusWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	status string
+}
+
+const clearLine = "\r\x1b[K"
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.status != "" {
+		io.WriteString(s.w, clearLine)
+	}
+	n, err := s.w.Write(p)
+	if s.status != "" {
+		io.WriteString(s.w, s.status)
+	}
+	return n, err
+}
+
+// setStatus replaces the status line; "" removes it.
+func (s *statusWriter) setStatus(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// A line wider than the terminal would wrap and no longer be redrawn in
+	// place; 120 columns is the common width to stay within.
+	if len(line) > 120 {
+		line = line[:117] + "..."
+	}
+	var b strings.Builder
+	if s.status != "" || line == "" {
+		b.WriteString(clearLine)
+	}
+	b.WriteString(line)
+	io.WriteString(s.w, b.String())
+	s.status = line
+}
