@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
@@ -43,6 +44,8 @@ type Config struct {
 	// MaxErrors stops the crawl gracefully once this many requests have
 	// failed (got no response). Zero means no limit.
 	MaxErrors int
+	// Politeness limits the requests to each host.
+	Politeness Politeness
 	// Canon is the canonical form that requests are de-duplicated by.
 	Canon urls.Canon
 	// Stats receives the crawl's counters. Nil means a private Stats.
@@ -55,6 +58,13 @@ type Config struct {
 // Fetcher fetches one request. A response of any status is not an error.
 type Fetcher interface {
 	Fetch(ctx context.Context, req *downloader.Request) (*downloader.Response, error)
+}
+
+// crawlDelayer is what a Fetcher that reads robots.txt may also offer: the
+// Crawl-delay a host asks for, or 0. The engine waits at least that long
+// between requests to the host.
+type crawlDelayer interface {
+	CrawlDelay(host string) time.Duration
 }
 
 // Spider produces the start requests and parses responses.
@@ -146,9 +156,13 @@ type link struct {
 }
 
 // result is what a worker reports to the scheduler when it is done with a
-// request: the links the page led to.
+// request: the links the page led to, and how the host answered.
 type result struct {
-	links []link
+	url        string
+	links      []link
+	latency    time.Duration
+	status     int // 0 when the request got no response
+	crawlDelay time.Duration
 }
 
 // claim asks the scheduler whether a page reached through a redirect is new:
@@ -217,6 +231,12 @@ func (e *Engine) feed(ctx context.Context, starts chan<- start) {
 	}
 }
 
+// startBuffer is how many requests may wait in the frontier before the
+// scheduler stops pulling start requests: enough to keep every worker busy
+// when some hosts are at their limits, few enough that memory stays flat
+// however many start requests there are.
+func (e *Engine) startBuffer() int { return 4 * e.cfg.Workers }
+
 // schedule is the one owner of the frontier, the seen set and the count of
 // requests in flight. It hands requests to the workers, takes back the links
 // they found, and ends the crawl when the frontier is empty, the start
@@ -225,8 +245,8 @@ func (e *Engine) feed(ctx context.Context, starts chan<- start) {
 // produce requests can never deadlock on a full queue.
 func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, results <-chan result, claims <-chan claim, starts <-chan start) (Reason, error) {
 	var (
-		frontier   Frontier = &fifo{}
-		seen                = seenSet{}
+		frontier   = newFrontier(e.cfg.Politeness)
+		seen       = seenSet{}
 		inflight   int
 		dispatched int
 		next       *downloader.Request
@@ -234,20 +254,29 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 		reason     = Finished
 		stop       = e.stop
 		st         = e.cfg.Stats
+		timer      = time.NewTimer(time.Hour)
+		wake       <-chan time.Time // fires when a host's delay has passed
 	)
+	timer.Stop()
+	defer timer.Stop()
 	for {
 		if next == nil && !stopping {
-			next, _ = frontier.Pop()
+			var wait time.Duration
+			next, wait = frontier.Pop(time.Now())
+			wake = nil
+			if wait > 0 {
+				timer.Reset(wait)
+				wake = timer.C
+			}
 		}
 		e.queued.Store(int64(frontier.Len()))
 		e.inflight.Store(int64(inflight))
-		// Pull a start request only when the frontier has nothing to offer,
-		// so memory stays flat however many start requests there are.
+		// Pull start requests only while the frontier is nearly empty.
 		pull := starts
-		if next != nil || stopping {
+		if stopping || frontier.Len() >= e.startBuffer() {
 			pull = nil
 		}
-		if next == nil && pull == nil && inflight == 0 {
+		if next == nil && pull == nil && inflight == 0 && (stopping || frontier.Len() == 0) {
 			return reason, nil
 		}
 		var send chan<- *downloader.Request
@@ -262,6 +291,8 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 			if e.cfg.MaxPages > 0 && dispatched >= e.cfg.MaxPages {
 				stopping, reason = true, MaxPages
 			}
+		case <-wake:
+			wake = nil
 		case s, ok := <-pull:
 			if !ok {
 				starts = nil
@@ -276,17 +307,19 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 			// Scrapy; they still enter the seen set so links back to them
 			// are not fetched again.
 			seen.add(s.fp)
-			next = s.req
+			frontier.Push(s.req, time.Now())
 		case c := <-claims:
 			c.reply <- seen.add(c.fp)
 		case r := <-results:
 			inflight--
+			now := time.Now()
+			frontier.Done(r.url, now, r.latency, r.status, r.crawlDelay)
 			if stopping {
 				continue
 			}
 			for _, l := range r.links {
 				if seen.add(l.fp) {
-					frontier.Push(l.req)
+					frontier.Push(l.req, now)
 				} else {
 					st.Inc(stats.Duplicates)
 				}
@@ -330,22 +363,28 @@ func (w *worker) run(ctx context.Context, reqs <-chan *downloader.Request) error
 func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, error) {
 	e := w.e
 	st, log := e.cfg.Stats, e.cfg.Log
+	r := result{url: req.URL}
 	if e.limiter != nil {
 		if err := e.limiter.Wait(ctx); err != nil {
-			return result{}, ctx.Err()
+			return r, ctx.Err()
 		}
 	}
 	select {
 	case <-e.stop:
-		return result{}, nil // stopped while this request waited its turn
+		return r, nil // stopped while this request waited its turn
 	default:
 	}
 	st.Inc(stats.Requests)
 	log.Debug("fetch", "url", req.URL, "depth", req.Depth)
+	began := time.Now()
 	resp, err := e.fetcher.Fetch(ctx, req)
+	r.latency = time.Since(began)
+	if cd, ok := e.fetcher.(crawlDelayer); ok {
+		r.crawlDelay = cd.CrawlDelay(hostKey(req.URL))
+	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return result{}, ctx.Err()
+			return r, ctx.Err()
 		}
 		kind := downloader.ErrorKind(err)
 		st.Inc(stats.Errors + kind)
@@ -353,8 +392,9 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 		if n := e.errors.Add(1); e.cfg.MaxErrors > 0 && n >= int64(e.cfg.MaxErrors) {
 			e.Stop(MaxErrors)
 		}
-		return result{}, nil
+		return r, nil
 	}
+	r.status = resp.Status
 	st.Inc(stats.Pages)
 	st.Add(stats.Bytes, int64(len(resp.Body)))
 	st.Inc(stats.Status + strconv.Itoa(resp.Status))
@@ -364,27 +404,26 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 	}
 	if resp.Status < 200 || resp.Status > 299 {
 		log.Info("response not parsed", "url", req.URL, "status", resp.Status)
-		return result{}, nil
+		return r, nil
 	}
 	if !e.spider.Accepts(resp) {
 		st.Inc(stats.Skipped + "content_type")
 		log.Debug("response not parsed", "url", req.URL, "content_type", resp.ContentType())
-		return result{}, nil
+		return r, nil
 	}
 	if resp.URL != req.URL {
 		// Reached through a redirect: parse the page only if no other
 		// request has led, or will lead, to it.
 		fresh, err := w.claim(ctx, resp.URL)
 		if err != nil {
-			return result{}, err
+			return r, err
 		}
 		if !fresh {
 			st.Inc(stats.Skipped + "duplicate_redirect")
 			log.Debug("response not parsed: page already seen", "url", req.URL, "final", resp.URL)
-			return result{}, nil
+			return r, nil
 		}
 	}
-	var r result
 	for res := range e.spider.Parse(resp) {
 		switch {
 		case res.Item != nil:
@@ -392,7 +431,7 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 			select {
 			case w.out <- res.Item:
 			case <-ctx.Done():
-				return result{}, ctx.Err()
+				return r, ctx.Err()
 			}
 		case res.Request != nil:
 			if e.cfg.Depth > 0 && res.Request.Depth > e.cfg.Depth {

@@ -583,3 +583,86 @@ func TestCancelReturns(t *testing.T) {
 		t.Errorf("Run error = %v, want context.Canceled", err)
 	}
 }
+
+// TestSlowHostDoesNotStarveOthers crawls two hosts: one holds every
+// request until the test lets go, the other answers at once. The fast host
+// must be crawled to the end while the slow one holds its slots, and no
+// host may see more requests at once than the per-host limit.
+func TestSlowHostDoesNotStarveOthers(t *testing.T) {
+	const perHost, pages = 2, 60
+	release := make(chan struct{})
+	var mu sync.Mutex
+	active, peak := map[string]int{}, map[string]int{}
+	track := func(name string, next http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			active[name]++
+			peak[name] = max(peak[name], active[name])
+			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				active[name]--
+				mu.Unlock()
+			}()
+			next(w, r)
+		}
+	}
+	var fastURL string
+	slow, _ := serve(t, track("slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		io.WriteString(w, "<html><body>slow</body></html>")
+	}))
+	fast, fastHits := serve(t, track("fast", func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		fmt.Sscanf(r.URL.Path, "/%d", &n)
+		if n+1 < pages {
+			fmt.Fprintf(w, `<html><body><a href="%s/%d">next</a></body></html>`, fastURL, n+1)
+			return
+		}
+		io.WriteString(w, "<html><body>last</body></html>")
+	}))
+	fastURL = strings.Replace(fast.URL, "127.0.0.1", "localhost", 1)
+	var starts strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&starts, "%q, ", fmt.Sprintf("%s/s%d", slow.URL, i))
+	}
+	spec := fmt.Sprintf("start_urls: [%s%q]\nfollow: [{css: a}]\n", starts.String(), fastURL+"/0")
+	sp := loadSpider(t, spec, "")
+	dl := downloader.New(downloader.Config{})
+	defer dl.Close()
+	e := engine.New(engine.Config{Workers: 4, Politeness: engine.Politeness{PerHost: perHost}}, sp, dl)
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Run(context.Background(), make(chan *item.Item))
+		done <- err
+	}()
+	// The fast host's chain of pages is fetched one after another while
+	// the slow host holds two workers; without per-host slots all four
+	// workers would wait on the slow host and this would never finish.
+	deadline := time.After(time.Minute)
+	for fastHits.total() < pages {
+		select {
+		case err := <-done:
+			t.Fatalf("crawl ended early: %v", err)
+		case <-deadline:
+			close(release)
+			t.Fatalf("fast host fetched %d of %d pages while the slow one held its slots: starved", fastHits.total(), pages)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if peak["slow"] > perHost || peak["fast"] > perHost {
+		t.Errorf("peak requests at once: slow %d, fast %d; want at most %d each", peak["slow"], peak["fast"], perHost)
+	}
+	if peak["slow"] != perHost {
+		t.Errorf("slow host peaked at %d requests at once, want %d: its slots were not used", peak["slow"], perHost)
+	}
+}

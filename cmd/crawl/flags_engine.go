@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -15,6 +16,10 @@ func addEngineFlags(f *pflag.FlagSet, c *engine.Config) {
 	f.IntVar(&c.Depth, "depth", 0, "most links followed from a start page (0: no limit)")
 	f.IntVar(&c.MaxPages, "max-pages", 0, "stop after this many requests (0: no limit)")
 	f.IntVar(&c.MaxErrors, "max-errors", 0, "stop gracefully after this many failed requests (0: no limit)")
+	f.IntVar(&c.Politeness.PerHost, "per-host", engine.DefaultPerHost, "most requests in flight to one host")
+	f.DurationVar(&c.Politeness.Delay, "delay", 0, "least time between requests to one host")
+	f.BoolVar(&c.Politeness.AutoThrottle, "autothrottle", false, "adapt each host's delay to its latency, backing off on 429 and 503")
+	f.DurationVar(&c.Politeness.MaxDelay, "max-delay", time.Minute, "most delay --autothrottle and Crawl-delay may set")
 }
 
 func validateEngine(c *engine.Config) error {
@@ -29,6 +34,12 @@ func validateEngine(c *engine.Config) error {
 		return fmt.Errorf("--max-pages must not be negative, got %d", c.MaxPages)
 	case c.MaxErrors < 0:
 		return fmt.Errorf("--max-errors must not be negative, got %d", c.MaxErrors)
+	case c.Politeness.PerHost < 1:
+		return fmt.Errorf("--per-host must be at least 1, got %d", c.Politeness.PerHost)
+	case c.Politeness.Delay < 0:
+		return fmt.Errorf("--delay must not be negative, got %s", c.Politeness.Delay)
+	case c.Politeness.MaxDelay <= 0:
+		return fmt.Errorf("--max-delay must be positive, got %s", c.Politeness.MaxDelay)
 	}
 	return nil
 }

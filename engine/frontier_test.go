@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"crawl/downloader"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func req(u string) *downloader.Request { return &downloader.Request{URL: u} }
+
+// popAll pops every request that may start at now.
+func popAll(f *frontier, now time.Time) []string {
+	var got []string
+	for {
+		r, _ := f.Pop(now)
+		if r == nil {
+			return got
+		}
+		got = append(got, r.URL)
+	}
+}
+
+func TestFrontierPerHostLimitAndTurns(t *testing.T) {
+	f := newFrontier(Politeness{PerHost: 2})
+	for i := range 4 {
+		f.Push(req(fmt.Sprintf("http://a.test/%d", i)), t0)
+	}
+	f.Push(req("http://b.test/0"), t0)
+	f.Push(req("http://b.test/1"), t0)
+	got := popAll(f, t0)
+	want := []string{"http://a.test/0", "http://b.test/0", "http://a.test/1", "http://b.test/1"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("popped %v, want %v: hosts take turns, two each at most", got, want)
+	}
+	if r, wait := f.Pop(t0); r != nil || wait != 0 {
+		t.Fatalf("Pop with both hosts full = %v, %v; want nothing and no wait", r, wait)
+	}
+	f.Done("http://a.test/0", t0, time.Millisecond, 200, 0)
+	if got := popAll(f, t0); fmt.Sprint(got) != "[http://a.test/2]" {
+		t.Errorf("after one a.test request finished popped %v, want [http://a.test/2]", got)
+	}
+	if f.Len() != 1 {
+		t.Errorf("Len = %d, want 1", f.Len())
+	}
+}
+
+func TestFrontierDelay(t *testing.T) {
+	f := newFrontier(Politeness{PerHost: 4, Delay: 2 * time.Second})
+	f.Push(req("http://a.test/1"), t0)
+	f.Push(req("http://a.test/2"), t0)
+	f.Push(req("http://b.test/1"), t0)
+	if got := popAll(f, t0); fmt.Sprint(got) != "[http://a.test/1 http://b.test/1]" {
+		t.Fatalf("popped %v: the first request of each host starts at once", got)
+	}
+	r, wait := f.Pop(t0.Add(500 * time.Millisecond))
+	if r != nil || wait != 1500*time.Millisecond {
+		t.Fatalf("Pop before the delay = %v, %v; want nothing for 1.5s", r, wait)
+	}
+	if r, _ := f.Pop(t0.Add(2 * time.Second)); r == nil || r.URL != "http://a.test/2" {
+		t.Fatalf("Pop after the delay = %v, want http://a.test/2", r)
+	}
+}
+
+func TestFrontierCrawlDelay(t *testing.T) {
+	f := newFrontier(Politeness{Delay: time.Second, MaxDelay: 10 * time.Second})
+	f.Push(req("http://a.test/1"), t0)
+	f.Push(req("http://a.test/2"), t0)
+	f.Push(req("http://a.test/3"), t0)
+	f.Pop(t0)
+	f.Done("http://a.test/1", t0, 0, 200, 5*time.Second) // robots.txt asks for 5s
+	f.Pop(t0.Add(time.Second))                           // the 1s delay set before was known
+	if r, wait := f.Pop(t0.Add(time.Second)); r != nil || wait != 5*time.Second {
+		t.Errorf("after Crawl-delay 5s: Pop = %v, wait %v; want a 5s wait", r, wait)
+	}
+	f.Done("http://a.test/2", t0, 0, 200, time.Hour) // capped at MaxDelay
+	if h := f.hosts["a.test"]; h.delay != 10*time.Second {
+		t.Errorf("delay after Crawl-delay 1h = %v, want the 10s cap", h.delay)
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	f := newFrontier(Politeness{AutoThrottle: true, Delay: 100 * time.Millisecond, MaxDelay: 10 * time.Second})
+	tests := []struct {
+		name    string
+		delay   time.Duration
+		latency time.Duration
+		status  int
+		want    time.Duration
+	}{
+		{"towards a slow latency", time.Second, 3 * time.Second, 200, 2 * time.Second},
+		{"towards a fast latency", 2 * time.Second, 0, 200, time.Second},
+		{"never below Delay", 100 * time.Millisecond, 0, 200, 100 * time.Millisecond},
+		{"error answers never speed up", 2 * time.Second, 0, 500, 2 * time.Second},
+		{"error answers may slow down", time.Second, 3 * time.Second, 404, 2 * time.Second},
+		{"failures never speed up", 2 * time.Second, 0, 0, 2 * time.Second},
+		{"429 doubles", 2 * time.Second, 0, 429, 4 * time.Second},
+		{"503 backs off to at least 1s", 100 * time.Millisecond, 0, 503, time.Second},
+		{"capped", 8 * time.Second, 0, 429, 10 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := f.throttle(tt.delay, tt.latency, tt.status); got != tt.want {
+				t.Errorf("throttle(%v, %v, %d) = %v, want %v", tt.delay, tt.latency, tt.status, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFrontierForgetsIdleHosts(t *testing.T) {
+	f := newFrontier(Politeness{})
+	for i := range 1000 {
+		u := fmt.Sprintf("http://h%d.test/", i)
+		f.Push(req(u), t0)
+		f.Pop(t0)
+		f.Done(u, t0, 0, 200, 0)
+	}
+	if n := len(f.hosts); n != 0 {
+		t.Errorf("%d idle hosts kept, want 0", n)
+	}
+}
