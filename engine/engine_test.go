@@ -666,3 +666,47 @@ func TestSlowHostDoesNotStarveOthers(t *testing.T) {
 		t.Errorf("slow host peaked at %d requests at once, want %d: its slots were not used", peak["slow"], perHost)
 	}
 }
+
+// TestOneURLManySpellings links one page under several spellings of its
+// URL (scheme case, query order, an encoded tilde, a fragment, dot
+// segments, a tab inside the href) and through a redirect: one fetch, one
+// item.
+func TestOneURLManySpellings(t *testing.T) {
+	var base string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		upper := strings.Replace(base, "http://", "HTTP://", 1)
+		fmt.Fprintf(w, `<html><body><h1>home</h1>
+			<a href="/~user/page?a=1&b=2">plain</a>
+			<a href="%s/~user/page?b=2&a=1">upper-case scheme, other query order</a>
+			<a href="/%%7euser/page?a=1&b=2#section">encoded tilde and a fragment</a>
+			<a href="/x/../~user/./page?a=1&b=2">dot segments</a>
+			<a href="/~user/pa	ge?a=1&b=2">a tab inside the href</a>
+			<a href="/moved">through a redirect</a></body></html>`, upper)
+	})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/~user/page?b=2&a=1", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/~user/page", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body><h1>the page</h1></body></html>`)
+	})
+	srv, hs := serve(t, mux)
+	base = srv.URL
+	spec := "start_urls: [\"{{URL}}/\"]\nfollow: [{css: a}]\nitems: [{fields: {title: h1}}]\n"
+	sp := loadSpider(t, spec, srv.URL)
+	items, _, _ := crawl(t, engine.Config{Workers: 1}, sp)
+	var pages int
+	for _, it := range items {
+		if field(it, "title") == "the page" {
+			pages++
+		}
+	}
+	if pages != 1 {
+		t.Errorf("the page was scraped %d times, want once", pages)
+	}
+	// Five spellings are one URL: fetched once. The redirect is followed
+	// once more, lands on the page, and is recognised as seen.
+	if n := hs.count("/~user/page"); n != 2 {
+		t.Errorf("/~user/page fetched %d times, want 2: once by link, once at the end of the redirect", n)
+	}
+}
