@@ -91,7 +91,7 @@ var ErrBody = errors.New("read body")
 var ErrRedirect = errors.New("redirect refused")
 
 func (d *Downloader) checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= DefaultMaxRedirects {
+	if len(via) > DefaultMaxRedirects {
 		return fmt.Errorf("%w: stopped after %d redirects", ErrRedirect, len(via))
 	}
 	target := req.URL.String()
@@ -241,7 +241,7 @@ func ErrorKind(err error) string {
 		return "connection_refused"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE):
 		return "connection_reset"
-	case errors.As(err, &certErr), errors.As(err, &recErr):
+	case errors.As(err, &certErr), errors.As(err, &recErr), errors.Is(err, http.ErrSchemeMismatch):
 		return "tls"
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return "timeout"

@@ -33,3 +33,6 @@ func (j *JSONL) Write(it *item.Item) error {
 
 // Flush writes buffered lines to the underlying writer.
 func (j *JSONL) Flush() error { return j.w.Flush() }
+
+// Close flushes; JSON Lines has no trailer.
+func (j *JSONL) Close() error { return j.Flush() }

@@ -24,7 +24,11 @@ func Filter(ctx context.Context, in <-chan *item.Item, check Check, st *stats.St
 	out := make(chan *item.Item, cap(in))
 	go func() {
 		defer close(out)
-		for it := range in {
+		for {
+			it, ok := receive(ctx, in)
+			if !ok {
+				return
+			}
 			if err := check(it); err != nil {
 				reason := "invalid"
 				var d *Drop
@@ -46,32 +50,85 @@ func Filter(ctx context.Context, in <-chan *item.Item, check Check, st *stats.St
 }
 
 // Writer writes items to an output. Write may buffer; Flush pushes what is
-// buffered to the operating system. A Writer is used by one goroutine.
+// buffered to the operating system; Close writes what ends the format (the
+// "]" of a JSON array) and flushes, but does not close the underlying
+// file. A Writer is used by one goroutine.
 type Writer interface {
 	Write(*item.Item) error
 	Flush() error
+	Close() error
 }
 
 // Write is the last stage: it writes every item from in to w until in is
-// closed, and counts them in st under stats.ItemsWritten. It flushes whenever
-// no further item is waiting, so that a reader of the output sees each item
-// as soon as it exists while a fast stream of items is still written in
-// large batches. It returns the first write error, after which it stops
-// reading in; the caller must then stop the producers (cancel their context).
+// closed. It flushes whenever no further item is waiting, so that a reader
+// of the output sees each item as soon as it exists while a fast stream of
+// items is still written in large batches. Items are counted in st under
+// stats.ItemsWritten when a flush has handed them to the operating system,
+// so the count never includes items lost in a failed write. It returns the
+// first write error, after which it stops reading in; the caller must then
+// stop the producers (cancel their context).
 func Write(in <-chan *item.Item, w Writer, st *stats.Stats) error {
+	var pending int64 // written to w's buffer, not yet flushed
+	flush := func() error {
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("flush output: %w", err)
+		}
+		st.Add(stats.ItemsWritten, pending)
+		pending = 0
+		return nil
+	}
 	for it := range in {
 		if err := w.Write(it); err != nil {
 			return fmt.Errorf("write item from %s: %w", it.URL, err)
 		}
-		st.Inc(stats.ItemsWritten)
+		pending++
 		if len(in) == 0 {
-			if err := w.Flush(); err != nil {
-				return fmt.Errorf("flush output: %w", err)
+			if err := flush(); err != nil {
+				return err
 			}
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("flush output: %w", err)
+	return flush()
+}
+
+// Limit is a stage that passes the first n items from in and then calls
+// onLimit once (to stop the crawl); items after the nth are counted under
+// stats.ItemsDropped+"over_limit" and not passed on. Like Filter, it closes
+// the returned channel when in is closed or ctx is done.
+func Limit(ctx context.Context, in <-chan *item.Item, n int64, onLimit func(), st *stats.Stats) <-chan *item.Item {
+	out := make(chan *item.Item, cap(in))
+	go func() {
+		defer close(out)
+		var passed int64
+		for {
+			it, ok := receive(ctx, in)
+			if !ok {
+				return
+			}
+			if passed == n {
+				st.Inc(stats.ItemsDropped + "over_limit")
+				continue
+			}
+			select {
+			case out <- it:
+			case <-ctx.Done():
+				return
+			}
+			if passed++; passed == n {
+				onLimit()
+			}
+		}
+	}()
+	return out
+}
+
+// receive takes the next item from in; false when in is closed or ctx is
+// done, so that a stage ends on either.
+func receive(ctx context.Context, in <-chan *item.Item) (*item.Item, bool) {
+	select {
+	case it, ok := <-in:
+		return it, ok
+	case <-ctx.Done():
+		return nil, false
 	}
-	return nil
 }

@@ -133,8 +133,8 @@ func TestBadInput(t *testing.T) {
 		{"bad flag value", good, []string{"--rate", "fast"}, `invalid argument "fast" for "--rate"`},
 		{"bad log level", good, []string{"--log-level", "loud"}, `--log-level: "loud" is not one of`},
 		{"output unwritable", good, []string{"-o", "/nonexistent-dir/items.jsonl"}, `open output: .*/nonexistent-dir/items\.jsonl: no such file or directory`},
-		{"output format", good, []string{"-o", "items.csv"}, `only JSON Lines`},
-		{"both outputs", good, []string{"-o", "a.jsonl", "-O", "b.jsonl"}, `-o and -O both given`},
+		{"unknown format", good, []string{"--format", "xml"}, `--format: unknown format "xml" \(want jsonl, json or csv\)`},
+		{"negative max items", good, []string{"--max-items", "-1"}, `--max-items must not be negative`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

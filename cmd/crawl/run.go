@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,8 +30,10 @@ import (
 // fill the ones not given on the command line.
 type runOptions struct {
 	specPath         string
-	output           string // -o: append
-	overwrite        string // -O: overwrite
+	appendTo         []string // -o: append
+	overwriteTo      []string // -O: overwrite
+	format           string
+	maxItems         int64
 	grace            time.Duration
 	maxTime          time.Duration
 	logLevel         string
@@ -45,8 +46,9 @@ type runOptions struct {
 	engine           engine.Config     // flags bound straight in; Stats, Log, Canon set by run
 	download         downloader.Config // likewise; CheckRedirect set by run
 
-	spider *spider.Spider // loaded and validated by PreRunE
-	level  slog.Level
+	spider  *spider.Spider    // loaded and validated by PreRunE
+	level   slog.Level        // from logLevel, verbose and quiet
+	outputs []pipeline.Output // from appendTo, overwriteTo and format
 }
 
 func newRunCommand() *cobra.Command {
@@ -72,8 +74,10 @@ func newRunCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.output, "output", "o", "", "append items to `FILE` (- or none: standard output)")
-	f.StringVarP(&opts.overwrite, "overwrite-output", "O", "", "write items to `FILE`, replacing it")
+	f.StringArrayVarP(&opts.appendTo, "output", "o", nil, "append items to `FILE` (- for standard output, the default); FILE:FORMAT names the format; repeat for several outputs")
+	f.StringArrayVarP(&opts.overwriteTo, "overwrite-output", "O", nil, "write items to `FILE`, replacing it; repeatable")
+	f.StringVar(&opts.format, "format", "", "output format when the file name does not tell: jsonl, json or csv")
+	f.Int64Var(&opts.maxItems, "max-items", 0, "stop after writing exactly this many items (0: no limit)")
 	f.DurationVar(&opts.grace, "grace", 10*time.Second, "after Ctrl-C, how long requests in flight may finish")
 	f.DurationVar(&opts.maxTime, "max-time", 0, "stop gracefully after this long (0: no limit)")
 	f.StringVar(&opts.logLevel, "log-level", "info", "least severe log level shown: debug, info, warn or error")
@@ -154,8 +158,8 @@ func (o *runOptions) validate() error {
 		return fmt.Errorf("--progress-interval must be positive, got %s", o.progressInterval)
 	case o.logFormat != "text" && o.logFormat != "json":
 		return fmt.Errorf("--log-format: %q is not one of text, json", o.logFormat)
-	case o.output != "" && o.overwrite != "":
-		return errors.New("-o and -O both given: choose one output")
+	case o.maxItems < 0:
+		return fmt.Errorf("--max-items must not be negative, got %d", o.maxItems)
 	}
 	if err := o.level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", o.logLevel)
@@ -166,30 +170,55 @@ func (o *runOptions) validate() error {
 	if o.quiet {
 		o.level = max(o.level, slog.LevelWarn)
 	}
-	path := o.output + o.overwrite
-	switch strings.ToLower(filepath.Ext(path)) {
-	case "", ".jsonl", ".jl", ".ndjson":
-	default:
-		return fmt.Errorf("output %s: only JSON Lines is written (use .jsonl, .jl or .ndjson)", path)
+	o.outputs = nil
+	for _, args := range []struct {
+		paths     []string
+		overwrite bool
+	}{{o.appendTo, false}, {o.overwriteTo, true}} {
+		for _, p := range args.paths {
+			out, err := pipeline.ParseOutput(p, args.overwrite, o.format)
+			if err != nil {
+				return err
+			}
+			o.outputs = append(o.outputs, out)
+		}
+	}
+	if len(o.outputs) == 0 {
+		out, err := pipeline.ParseOutput("-", false, o.format)
+		if err != nil {
+			return err
+		}
+		o.outputs = append(o.outputs, out)
 	}
 	return nil
 }
 
-// openOutput opens where items go: standard output, or a file appended to
-// (-o) or replaced (-O). The returned close function closes the file.
-func (o *runOptions) openOutput(stdout io.Writer) (io.Writer, func() error, error) {
-	path, flag := o.output, os.O_APPEND
-	if o.overwrite != "" {
-		path, flag = o.overwrite, os.O_TRUNC
+// openOutputs opens every output and returns one Writer for them all and
+// a function that closes the files.
+func (o *runOptions) openOutputs(stdout io.Writer, fields []string) (pipeline.Writer, func() error, error) {
+	var ws pipeline.Multi
+	var closers []func() error
+	closeAll := func() error {
+		var first error
+		for _, c := range closers {
+			if err := c(); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
 	}
-	if path == "" || path == "-" {
-		return stdout, func() error { return nil }, nil
+	for _, out := range o.outputs {
+		w, c, err := out.Open(stdout, fields)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		ws, closers = append(ws, w), append(closers, c)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o644)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open output: %w", err)
+	if len(ws) == 1 {
+		return ws[0], closeAll, nil
 	}
-	return f, f.Close, nil
+	return ws, closeAll, nil
 }
 
 // run crawls with the prepared options. Items go to the output as they are
@@ -202,7 +231,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		stderr = status // log lines then appear above the live line
 	}
 	log := o.logger(stderr)
-	out, closeOut, err := o.openOutput(stdout)
+	w, closeOut, err := o.openOutputs(stdout, nil)
 	if err != nil {
 		return usageError{err}
 	}
@@ -255,9 +284,15 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		return err
 	})
 	kept := pipeline.Filter(crawlCtx, items, sp.Check, st, log)
-	writeErr := pipeline.Write(kept, pipeline.NewJSONL(out), st)
+	if o.maxItems > 0 {
+		kept = pipeline.Limit(crawlCtx, kept, o.maxItems, func() { eng.Stop(reasonMaxItems) }, st)
+	}
+	writeErr := pipeline.Write(kept, w, st)
 	if writeErr != nil {
 		abort()
+	}
+	if err := w.Close(); err != nil && writeErr == nil {
+		writeErr = fmt.Errorf("finish output: %w", err)
 	}
 	runErr := g.Wait()
 	for range kept {
@@ -269,8 +304,11 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	closeErr := closeOut()
 
 	pipeClosed := writeErr != nil && errors.Is(writeErr, syscall.EPIPE)
-	if pipeClosed {
+	switch {
+	case pipeClosed:
 		reason = reasonOutputClosed
+	case writeErr != nil:
+		reason = reasonOutputFailed
 	}
 	elapsed := time.Since(start)
 	if !o.quiet && o.level <= slog.LevelInfo {
@@ -285,7 +323,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	case pipeClosed:
 		return nil // the reader has all it wanted: stop quietly
 	case writeErr != nil:
-		return fmt.Errorf("%w (%d items written)", writeErr, st.Get(stats.ItemsWritten))
+		return fmt.Errorf("%w (items written before the failure: %d)", writeErr, st.Get(stats.ItemsWritten))
 	case closeErr != nil:
 		return fmt.Errorf("close output: %w", closeErr)
 	case reason == engine.Interrupted || ctx.Err() != nil:
@@ -301,7 +339,9 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 // The reasons a crawl ends that crawl run adds to the engine's own.
 const (
 	reasonMaxTime      engine.Reason = "max_time"
+	reasonMaxItems     engine.Reason = "max_items"
 	reasonOutputClosed engine.Reason = "output_closed"
+	reasonOutputFailed engine.Reason = "output_failed"
 )
 
 // watchSignal stops the crawl gracefully when ctx is cancelled (Ctrl-C or
