@@ -46,6 +46,12 @@ type Config struct {
 	MaxErrors int
 	// Politeness limits the requests to each host.
 	Politeness Politeness
+	// QueueMemory is the most requests waiting to be fetched that are kept
+	// in memory; the rest wait in a temporary file in SpillDir. Zero means
+	// DefaultQueueMemory.
+	QueueMemory int
+	// SpillDir is where that file is made. Empty means os.TempDir().
+	SpillDir string
 	// Canon is the canonical form that requests are de-duplicated by.
 	Canon urls.Canon
 	// Stats receives the crawl's counters. Nil means a private Stats.
@@ -245,7 +251,7 @@ func (e *Engine) startBuffer() int { return 4 * e.cfg.Workers }
 // produce requests can never deadlock on a full queue.
 func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, results <-chan result, claims <-chan claim, starts <-chan start) (Reason, error) {
 	var (
-		frontier   = newFrontier(e.cfg.Politeness)
+		frontier   = newFrontier(e.cfg.Politeness, e.cfg.QueueMemory, e.cfg.SpillDir)
 		seen       = seenSet{}
 		inflight   int
 		dispatched int
@@ -259,10 +265,15 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 	)
 	timer.Stop()
 	defer timer.Stop()
+	defer frontier.Close()
 	for {
 		if next == nil && !stopping {
 			var wait time.Duration
-			next, wait = frontier.Pop(time.Now())
+			var err error
+			next, wait, err = frontier.Pop(time.Now())
+			if err != nil {
+				return Cancelled, err
+			}
 			wake = nil
 			if wait > 0 {
 				timer.Reset(wait)
@@ -307,7 +318,9 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 			// Scrapy; they still enter the seen set so links back to them
 			// are not fetched again.
 			seen.add(s.fp)
-			frontier.Push(s.req, time.Now())
+			if err := frontier.Push(s.req, time.Now()); err != nil {
+				return Cancelled, err
+			}
 		case c := <-claims:
 			c.reply <- seen.add(c.fp)
 		case r := <-results:
@@ -319,7 +332,9 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 			}
 			for _, l := range r.links {
 				if seen.add(l.fp) {
-					frontier.Push(l.req, now)
+					if err := frontier.Push(l.req, now); err != nil {
+						return Cancelled, err
+					}
 				} else {
 					st.Inc(stats.Duplicates)
 				}

@@ -410,7 +410,8 @@ func TestManyLinksNoDeadlock(t *testing.T) {
 	dl := downloader.New(downloader.Config{})
 	defer dl.Close()
 	st := new(stats.Stats)
-	e := engine.New(engine.Config{Workers: 2, Stats: st}, sp, dl)
+	// A small memory budget makes most of the frontier wait on disk.
+	e := engine.New(engine.Config{Workers: 2, Stats: st, QueueMemory: 50, SpillDir: t.TempDir()}, sp, dl)
 	reason, err := e.Run(ctx, make(chan *item.Item))
 	if err != nil {
 		t.Fatalf("Run: %v (a deadlock would end here, at the test's deadline)", err)

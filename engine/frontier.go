@@ -8,20 +8,21 @@ import (
 	"crawl/urls"
 )
 
-// fifo is an in-memory first-in, first-out queue of requests.
-type fifo struct {
-	q    []*downloader.Request
+// queue is an in-memory first-in, first-out queue.
+type queue[T any] struct {
+	q    []T
 	head int
 }
 
-func (f *fifo) push(r *downloader.Request) { f.q = append(f.q, r) }
+func (f *queue[T]) push(v T) { f.q = append(f.q, v) }
 
-func (f *fifo) pop() (*downloader.Request, bool) {
+func (f *queue[T]) pop() (T, bool) {
+	var zero T
 	if f.head == len(f.q) {
-		return nil, false
+		return zero, false
 	}
 	r := f.q[f.head]
-	f.q[f.head] = nil
+	f.q[f.head] = zero
 	f.head++
 	// Reclaim the consumed front once it is half the slice, so a long crawl
 	// does not keep every request it ever queued.
@@ -34,7 +35,7 @@ func (f *fifo) pop() (*downloader.Request, bool) {
 	return r, true
 }
 
-func (f *fifo) len() int { return len(f.q) - f.head }
+func (f *queue[T]) len() int { return len(f.q) - f.head }
 
 // Politeness limits what the crawl asks of one host, like Scrapy's
 // CONCURRENT_REQUESTS_PER_DOMAIN, DOWNLOAD_DELAY and AutoThrottle. The zero
@@ -57,18 +58,24 @@ type Politeness struct {
 // DefaultPerHost is Politeness.PerHost when it is zero.
 const DefaultPerHost = 8
 
+// DefaultQueueMemory is Config.QueueMemory when it is zero: about 20 MB of
+// requests.
+const DefaultQueueMemory = 100_000
+
 const defaultMaxDelay = 60 * time.Second
 
 // host is the state of one host: its queue, its requests in flight, and
-// when it may next be asked.
+// when it may next be asked. Its queue is in two parts: requests in memory,
+// and after them, in order, the offsets of requests spilled to disk.
 type host struct {
-	name   string
-	queue  fifo
-	active int
-	next   time.Time     // earliest start of the next request
-	delay  time.Duration // current delay between requests
-	where  int           // in no list, in ready, or in waiting
-	index  int           // position in the waiting heap
+	name    string
+	queue   queue[*downloader.Request]
+	spilled queue[int64]
+	active  int
+	next    time.Time     // earliest start of the next request
+	delay   time.Duration // current delay between requests
+	where   int           // in no list, in ready, or in waiting
+	index   int           // position in the waiting heap
 }
 
 const (
@@ -77,29 +84,46 @@ const (
 	inWaiting
 )
 
+func (h *host) len() int { return h.queue.len() + h.spilled.len() }
+
 // frontier holds the requests waiting to be fetched, one queue per host.
 // It hands out a request only for a host with a free slot whose delay has
 // passed, taking hosts in turn, so a slow host fills at most its own slots
 // and never holds up the others. Within a host, requests leave in the order
-// they came: breadth-first. It belongs to the scheduler goroutine alone and
-// is not safe for concurrent use. Time is a parameter of every call.
+// they came: breadth-first. At most memory requests are kept in memory; the
+// rest wait in a temporary file, so a crawl that discovers millions of
+// links keeps a flat memory. A frontier belongs to the scheduler goroutine
+// alone and is not safe for concurrent use. Time is a parameter of every
+// call.
 type frontier struct {
-	p       Politeness
-	hosts   map[string]*host
-	ready   []*host // hosts with requests, a free slot and no delay to wait
-	waiting waitHeap
-	n       int // requests queued
+	p        Politeness
+	hosts    map[string]*host
+	ready    []*host // hosts with requests, a free slot and no delay to wait
+	waiting  waitHeap
+	n        int // requests queued
+	memory   int // most requests kept in memory
+	inMemory int
+	disk     spill
 }
 
-func newFrontier(p Politeness) *frontier {
+// refill is how many spilled requests of a host are read back at once.
+const refill = 64
+
+func newFrontier(p Politeness, memory int, spillDir string) *frontier {
 	if p.PerHost <= 0 {
 		p.PerHost = DefaultPerHost
 	}
 	if p.MaxDelay <= 0 {
 		p.MaxDelay = defaultMaxDelay
 	}
-	return &frontier{p: p, hosts: make(map[string]*host)}
+	if memory <= 0 {
+		memory = DefaultQueueMemory
+	}
+	return &frontier{p: p, hosts: make(map[string]*host), memory: memory, disk: spill{dir: spillDir}}
 }
+
+// Close removes the spill file.
+func (f *frontier) Close() { f.disk.close() }
 
 // hostKey is the name requests are grouped by: the URL's host without port,
 // as Scrapy's download slots.
@@ -117,17 +141,28 @@ func (f *frontier) host(name string) *host {
 // Len returns the number of requests queued.
 func (f *frontier) Len() int { return f.n }
 
-// Push queues r.
-func (f *frontier) Push(r *downloader.Request, now time.Time) {
+// Push queues r: in memory while there is room and the host has nothing
+// on disk, else on disk, so each host's order holds.
+func (f *frontier) Push(r *downloader.Request, now time.Time) error {
 	h := f.host(hostKey(r.URL))
-	h.queue.push(r)
+	if f.inMemory < f.memory && h.spilled.len() == 0 {
+		h.queue.push(r)
+		f.inMemory++
+	} else {
+		off, err := f.disk.put(r)
+		if err != nil {
+			return err
+		}
+		h.spilled.push(off)
+	}
 	f.n++
 	f.place(h, now)
+	return nil
 }
 
 // place puts h in the list it belongs in, if it is in none.
 func (f *frontier) place(h *host, now time.Time) {
-	if h.where != nowhere || h.queue.len() == 0 || h.active >= f.p.PerHost {
+	if h.where != nowhere || h.len() == 0 || h.active >= f.p.PerHost {
 		return
 	}
 	if h.next.After(now) {
@@ -141,8 +176,9 @@ func (f *frontier) place(h *host, now time.Time) {
 
 // Pop returns the next request that may start at now, and counts it in
 // flight to its host. When none may, it returns how long until one may (0
-// when only a request finishing can free one, or nothing is queued).
-func (f *frontier) Pop(now time.Time) (*downloader.Request, time.Duration) {
+// when only a request finishing can free one, or nothing is queued). An
+// error is a failure to read spilled requests back.
+func (f *frontier) Pop(now time.Time) (*downloader.Request, time.Duration, error) {
 	for f.waiting.Len() > 0 && !f.waiting[0].next.After(now) {
 		h := heap.Pop(&f.waiting).(*host)
 		h.where = inReady
@@ -150,20 +186,35 @@ func (f *frontier) Pop(now time.Time) (*downloader.Request, time.Duration) {
 	}
 	if len(f.ready) == 0 {
 		if f.waiting.Len() > 0 {
-			return nil, f.waiting[0].next.Sub(now)
+			return nil, f.waiting[0].next.Sub(now), nil
 		}
-		return nil, 0
+		return nil, 0, nil
 	}
 	h := f.ready[0]
 	f.ready[0] = nil
 	f.ready = f.ready[1:]
 	h.where = nowhere
+	if h.queue.len() == 0 {
+		// Read back a batch, within what the memory budget leaves (at least
+		// the one request to hand out).
+		batch := max(1, min(refill, f.memory-f.inMemory))
+		for i := 0; i < batch && h.spilled.len() > 0; i++ {
+			off, _ := h.spilled.pop()
+			r, err := f.disk.get(off)
+			if err != nil {
+				return nil, 0, err
+			}
+			h.queue.push(r)
+			f.inMemory++
+		}
+	}
 	r, _ := h.queue.pop()
+	f.inMemory--
 	f.n--
 	h.active++
 	h.next = now.Add(h.delay)
 	f.place(h, now) // to the back of the line: hosts take turns
-	return r, 0
+	return r, 0, nil
 }
 
 // Done records that a request to rawurl has finished, after latency, with
@@ -184,7 +235,7 @@ func (f *frontier) Done(rawurl string, now time.Time, latency time.Duration, sta
 	if h.where == nowhere {
 		f.place(h, now)
 	}
-	if h.queue.len() == 0 && h.active == 0 && !h.next.After(now) {
+	if h.len() == 0 && h.active == 0 && !h.next.After(now) {
 		delete(f.hosts, h.name) // forget idle hosts: a broad crawl meets millions
 	}
 }

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ func req(u string) *downloader.Request { return &downloader.Request{URL: u} }
 func popAll(f *frontier, now time.Time) []string {
 	var got []string
 	for {
-		r, _ := f.Pop(now)
+		r, _, _ := f.Pop(now)
 		if r == nil {
 			return got
 		}
@@ -25,7 +27,7 @@ func popAll(f *frontier, now time.Time) []string {
 }
 
 func TestFrontierPerHostLimitAndTurns(t *testing.T) {
-	f := newFrontier(Politeness{PerHost: 2})
+	f := newFrontier(Politeness{PerHost: 2}, 0, "")
 	for i := range 4 {
 		f.Push(req(fmt.Sprintf("http://a.test/%d", i)), t0)
 	}
@@ -36,7 +38,7 @@ func TestFrontierPerHostLimitAndTurns(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("popped %v, want %v: hosts take turns, two each at most", got, want)
 	}
-	if r, wait := f.Pop(t0); r != nil || wait != 0 {
+	if r, wait, _ := f.Pop(t0); r != nil || wait != 0 {
 		t.Fatalf("Pop with both hosts full = %v, %v; want nothing and no wait", r, wait)
 	}
 	f.Done("http://a.test/0", t0, time.Millisecond, 200, 0)
@@ -49,31 +51,31 @@ func TestFrontierPerHostLimitAndTurns(t *testing.T) {
 }
 
 func TestFrontierDelay(t *testing.T) {
-	f := newFrontier(Politeness{PerHost: 4, Delay: 2 * time.Second})
+	f := newFrontier(Politeness{PerHost: 4, Delay: 2 * time.Second}, 0, "")
 	f.Push(req("http://a.test/1"), t0)
 	f.Push(req("http://a.test/2"), t0)
 	f.Push(req("http://b.test/1"), t0)
 	if got := popAll(f, t0); fmt.Sprint(got) != "[http://a.test/1 http://b.test/1]" {
 		t.Fatalf("popped %v: the first request of each host starts at once", got)
 	}
-	r, wait := f.Pop(t0.Add(500 * time.Millisecond))
+	r, wait, _ := f.Pop(t0.Add(500 * time.Millisecond))
 	if r != nil || wait != 1500*time.Millisecond {
 		t.Fatalf("Pop before the delay = %v, %v; want nothing for 1.5s", r, wait)
 	}
-	if r, _ := f.Pop(t0.Add(2 * time.Second)); r == nil || r.URL != "http://a.test/2" {
+	if r, _, _ := f.Pop(t0.Add(2 * time.Second)); r == nil || r.URL != "http://a.test/2" {
 		t.Fatalf("Pop after the delay = %v, want http://a.test/2", r)
 	}
 }
 
 func TestFrontierCrawlDelay(t *testing.T) {
-	f := newFrontier(Politeness{Delay: time.Second, MaxDelay: 10 * time.Second})
+	f := newFrontier(Politeness{Delay: time.Second, MaxDelay: 10 * time.Second}, 0, "")
 	f.Push(req("http://a.test/1"), t0)
 	f.Push(req("http://a.test/2"), t0)
 	f.Push(req("http://a.test/3"), t0)
 	f.Pop(t0)
 	f.Done("http://a.test/1", t0, 0, 200, 5*time.Second) // robots.txt asks for 5s
 	f.Pop(t0.Add(time.Second))                           // the 1s delay set before was known
-	if r, wait := f.Pop(t0.Add(time.Second)); r != nil || wait != 5*time.Second {
+	if r, wait, _ := f.Pop(t0.Add(time.Second)); r != nil || wait != 5*time.Second {
 		t.Errorf("after Crawl-delay 5s: Pop = %v, wait %v; want a 5s wait", r, wait)
 	}
 	f.Done("http://a.test/2", t0, 0, 200, time.Hour) // capped at MaxDelay
@@ -83,7 +85,7 @@ func TestFrontierCrawlDelay(t *testing.T) {
 }
 
 func TestThrottle(t *testing.T) {
-	f := newFrontier(Politeness{AutoThrottle: true, Delay: 100 * time.Millisecond, MaxDelay: 10 * time.Second})
+	f := newFrontier(Politeness{AutoThrottle: true, Delay: 100 * time.Millisecond, MaxDelay: 10 * time.Second}, 0, "")
 	tests := []struct {
 		name    string
 		delay   time.Duration
@@ -111,7 +113,7 @@ func TestThrottle(t *testing.T) {
 }
 
 func TestFrontierForgetsIdleHosts(t *testing.T) {
-	f := newFrontier(Politeness{})
+	f := newFrontier(Politeness{}, 0, "")
 	for i := range 1000 {
 		u := fmt.Sprintf("http://h%d.test/", i)
 		f.Push(req(u), t0)
@@ -120,5 +122,74 @@ func TestFrontierForgetsIdleHosts(t *testing.T) {
 	}
 	if n := len(f.hosts); n != 0 {
 		t.Errorf("%d idle hosts kept, want 0", n)
+	}
+}
+
+// TestFrontierSpills keeps 10 requests in memory and queues 1000 on three
+// hosts: the rest go to disk and come back whole, in each host's order.
+func TestFrontierSpills(t *testing.T) {
+	f := newFrontier(Politeness{PerHost: 1000}, 10, t.TempDir())
+	defer f.Close()
+	want := map[string][]string{}
+	for i := range 1000 {
+		h := fmt.Sprintf("h%d.test", i%3)
+		r := &downloader.Request{
+			URL:    fmt.Sprintf("http://%s/%d", h, i),
+			Depth:  i % 5,
+			Method: "POST",
+			Header: http.Header{"X-N": {fmt.Sprint(i), "two"}},
+			Body:   []byte(fmt.Sprintf("n=%d", i)),
+			Rule:   "detail",
+		}
+		if err := f.Push(r, t0); err != nil {
+			t.Fatal(err)
+		}
+		want[h] = append(want[h], r.URL)
+		if f.inMemory > 10 {
+			t.Fatalf("%d requests in memory, budget 10", f.inMemory)
+		}
+	}
+	if f.disk.f == nil {
+		t.Fatal("nothing was spilled to disk")
+	}
+	got := map[string][]string{}
+	for {
+		r, _, err := f.Pop(t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r == nil {
+			break
+		}
+		var i int
+		fmt.Sscanf(r.URL[len("http://h0.test/"):], "%d", &i)
+		if r.Depth != i%5 || r.Method != "POST" || string(r.Body) != fmt.Sprintf("n=%d", i) ||
+			r.Rule != "detail" || fmt.Sprint(r.Header["X-N"]) != fmt.Sprintf("[%d two]", i) {
+			t.Fatalf("request %d came back as %+v", i, r)
+		}
+		h := hostKey(r.URL)
+		got[h] = append(got[h], r.URL)
+		if f.inMemory > 10 {
+			t.Fatalf("%d requests in memory while popping", f.inMemory)
+		}
+	}
+	for h, urls := range want {
+		if fmt.Sprint(got[h]) != fmt.Sprint(urls) {
+			t.Errorf("host %s: order changed:\ngot  %v\nwant %v", h, got[h], urls)
+		}
+	}
+	if f.Len() != 0 || f.inMemory != 0 {
+		t.Errorf("after popping everything: Len %d, in memory %d", f.Len(), f.inMemory)
+	}
+}
+
+func TestFrontierSpillFailure(t *testing.T) {
+	f := newFrontier(Politeness{}, 1, "/nonexistent-dir")
+	defer f.Close()
+	if err := f.Push(req("http://a.test/1"), t0); err != nil {
+		t.Fatalf("first push, in memory: %v", err)
+	}
+	if err := f.Push(req("http://a.test/2"), t0); err == nil || !strings.Contains(err.Error(), "spill requests to disk") {
+		t.Errorf("push beyond memory into a missing directory: %v, want a spill error", err)
 	}
 }

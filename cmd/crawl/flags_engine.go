@@ -20,6 +20,8 @@ func addEngineFlags(f *pflag.FlagSet, c *engine.Config) {
 	f.DurationVar(&c.Politeness.Delay, "delay", 0, "least time between requests to one host")
 	f.BoolVar(&c.Politeness.AutoThrottle, "autothrottle", false, "adapt each host's delay to its latency, backing off on 429 and 503")
 	f.DurationVar(&c.Politeness.MaxDelay, "max-delay", time.Minute, "most delay --autothrottle and Crawl-delay may set")
+	f.IntVar(&c.QueueMemory, "queue-memory", engine.DefaultQueueMemory, "most queued requests kept in memory; the rest wait on disk")
+	f.StringVar(&c.SpillDir, "spill-dir", "", "directory for queued requests beyond --queue-memory (default: the system's temporary directory)")
 }
 
 func validateEngine(c *engine.Config) error {
@@ -38,6 +40,8 @@ func validateEngine(c *engine.Config) error {
 		return fmt.Errorf("--per-host must be at least 1, got %d", c.Politeness.PerHost)
 	case c.Politeness.Delay < 0:
 		return fmt.Errorf("--delay must not be negative, got %s", c.Politeness.Delay)
+	case c.QueueMemory < 1:
+		return fmt.Errorf("--queue-memory must be at least 1, got %d", c.QueueMemory)
 	case c.Politeness.MaxDelay <= 0:
 		return fmt.Errorf("--max-delay must be positive, got %s", c.Politeness.MaxDelay)
 	}
