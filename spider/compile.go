@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"regexp/syntax"
 	"strconv"
@@ -20,11 +21,13 @@ import (
 // The keys each mapping of a spider file may have, in the order messages
 // list them.
 var (
-	topKeys    = []string{"name", "start_urls", "start_urls_file", "start_urls_range", "allowed_domains", "follow", "items", "settings"}
-	rangeKeys  = []string{"template", "from", "to", "step"}
-	followKeys = []string{"css", "allow", "deny"}
-	itemKeys   = []string{"name", "urls", "each", "fields", "required"}
-	fieldKeys  = []string{"css", "regex", "all"}
+	topKeys = []string{
+		"name", "start_urls", "start_urls_file", "start_urls_range",
+		"sitemap_urls", "sitemap_rules", "sitemap_follow", "sitemap_since", "sitemap_from_robots",
+		"allowed_domains", "canonical", "respect_nofollow", "response",
+		"follow", "items", "tests", "settings",
+	}
+	rangeKeys = []string{"template", "from", "to", "step"}
 )
 
 // compiler turns a spider file into a Spider, collecting every problem it
@@ -37,6 +40,9 @@ type compiler struct {
 	// taken for, so that "missing fields" is not reported on top of
 	// "unknown key "feilds" (did you mean "fields"?)".
 	misspelt map[*yaml.Node][]string
+
+	response responseKind // the response key, which decides how rules read
+	xpaths   *xpathSet    // the spider's XPath expressions
 }
 
 func newCompiler(filename string) *compiler {
@@ -76,9 +82,26 @@ func (c *compiler) compile(data []byte) *Spider {
 		return nil
 	}
 
-	hasStart := false
+	// Keys are compiled in an order of their own, so that what one key
+	// refers to (the item rules a callback names, how responses are read)
+	// is known when it is compiled; problems are sorted by line anyway.
+	vals := map[string]*yaml.Node{}
+	keyNodes := map[string]*yaml.Node{}
 	for _, p := range c.pairs(root, "", topKeys, true) {
-		key, val := p.key.Value, p.val
+		vals[p.key.Value], keyNodes[p.key.Value] = p.val, p.key
+	}
+	c.xpaths = &s.xpaths
+	if val := vals["response"]; val != nil {
+		s.response = c.responseKind(val)
+		c.response = s.response
+	}
+
+	hasStart := false
+	for _, key := range compileOrder {
+		val := vals[key]
+		if val == nil {
+			continue
+		}
 		switch key {
 		case "name":
 			if v, ok := c.str(val, key); ok && v == "" {
@@ -88,14 +111,7 @@ func (c *compiler) compile(data []byte) *Spider {
 			}
 		case "start_urls":
 			hasStart = hasStart || val.Kind != yaml.SequenceNode || len(val.Content) > 0
-			for _, e := range c.strList(val, key) {
-				u, err := checkStartURL(e.value, c.dir)
-				if err != nil {
-					c.errorf(e.node, e.path, "invalid start URL %s: %v", quote(e.value), err)
-					continue
-				}
-				s.startURLs = append(s.startURLs, u)
-			}
+			s.startURLs = c.startURLs(val, key, "start URL")
 		case "start_urls_file":
 			hasStart = true
 			if v, ok := c.str(val, key); ok {
@@ -104,29 +120,201 @@ func (c *compiler) compile(data []byte) *Spider {
 		case "start_urls_range":
 			hasStart = true
 			s.startRange = c.urlRange(val)
+		case "sitemap_urls":
+			hasStart = hasStart || val.Kind != yaml.SequenceNode || len(val.Content) > 0
+			s.sitemapURLs = c.startURLs(val, key, "sitemap URL")
+		case "sitemap_rules":
+			for i, n := range c.seq(val, key) {
+				if r := c.sitemapRule(s, n, fmt.Sprintf("sitemap_rules[%d]", i)); r != nil {
+					s.sitemapRules = append(s.sitemapRules, r)
+				}
+			}
+		case "sitemap_follow":
+			s.sitemapFollow = c.regexes(val, key)
+		case "sitemap_since":
+			s.sitemapSince = c.since(val, key)
+		case "sitemap_from_robots":
+			s.sitemapFromRobots, _ = c.boolean(val, key)
 		case "allowed_domains":
 			for _, e := range c.strList(val, key) {
 				if d, ok := c.domain(e); ok && !contains(s.AllowedDomains, d) {
 					s.AllowedDomains = append(s.AllowedDomains, d)
 				}
 			}
+		case "canonical":
+			s.Canon = c.canonical(val)
+		case "respect_nofollow":
+			s.respectNofollow, _ = c.boolean(val, key)
 		case "follow":
 			for i, n := range c.seq(val, key) {
-				if r := c.followRule(n, fmt.Sprintf("follow[%d]", i)); r != nil {
-					s.follow = append(s.follow, r)
+				path := fmt.Sprintf("follow[%d]", i)
+				r, cb := c.followRule(n, path)
+				if r == nil {
+					continue
 				}
+				if cb != nil && !c.callback(s, cb, path+".callback", r.callback) {
+					continue
+				}
+				r.index = len(s.follow)
+				s.follow = append(s.follow, r)
 			}
 		case "items":
 			c.itemRules(s, val)
+		case "tests":
+			s.tests = c.contracts(s, val)
 		case "settings":
 			s.Settings = c.settings(val)
 		}
 	}
 	if !hasStart {
-		c.errorf(root, "", "no start URLs: set start_urls, start_urls_file or start_urls_range")
+		c.errorf(root, "", "no start URLs: set start_urls, start_urls_file, start_urls_range or sitemap_urls")
 	}
+	if len(s.sitemapURLs) == 0 && !s.sitemapFromRobots {
+		for _, key := range []string{"sitemap_rules", "sitemap_follow", "sitemap_since"} {
+			if n := keyNodes[key]; n != nil {
+				c.errorf(n, "", "%s has no effect without sitemap_urls or sitemap_from_robots", key)
+			}
+		}
+	}
+	// A rule without urls that a follow or sitemap rule names as its
+	// callback scrapes only the pages requested for it, as a Scrapy
+	// callback does, not every page.
+	callbacks := map[string]bool{}
+	for _, r := range s.follow {
+		callbacks[r.callback] = true
+	}
+	for _, r := range s.sitemapRules {
+		callbacks[r.callback] = true
+	}
+	for _, r := range s.items {
+		s.hasJSON = s.hasJSON || r.json
+		r.onlyCB = len(r.urls) == 0 && callbacks[r.name]
+	}
+	for _, r := range s.follow {
+		s.hasJSON = s.hasJSON || r.json != nil
+	}
+	s.xpaths.seal()
 	return s
 }
+
+// compileOrder is the order top-level keys are compiled in: the item rules
+// before the follow rules, sitemap rules and tests that name them.
+var compileOrder = []string{
+	"name", "start_urls", "start_urls_file", "start_urls_range", "allowed_domains",
+	"canonical", "respect_nofollow", "items", "follow",
+	"sitemap_urls", "sitemap_rules", "sitemap_follow", "sitemap_since", "sitemap_from_robots",
+	"tests", "settings",
+}
+
+// startURLs compiles a list of start URLs (or sitemap URLs).
+func (c *compiler) startURLs(n *yaml.Node, path, what string) []string {
+	var out []string
+	for _, e := range c.strList(n, path) {
+		u, err := checkStartURL(e.value, c.dir)
+		if err != nil {
+			c.errorf(e.node, e.path, "invalid %s %s: %v", what, quote(e.value), err)
+			continue
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// responseKind compiles the response key.
+func (c *compiler) responseKind(n *yaml.Node) responseKind {
+	v, ok := c.str(n, "response")
+	if !ok {
+		return responseAuto
+	}
+	switch v {
+	case "auto":
+		return responseAuto
+	case "html":
+		return responseHTML
+	case "json":
+		return responseJSON
+	}
+	c.errorf(n, "response", "want auto, html or json, not %s", quote(v))
+	return responseAuto
+}
+
+// callback checks that a callback names an item rule.
+func (c *compiler) callback(s *Spider, n *yaml.Node, path, name string) bool {
+	var names []string
+	for _, r := range s.items {
+		if r.name == name {
+			return true
+		}
+		names = append(names, r.name)
+	}
+	switch hint := suggest(name, names); {
+	case len(names) == 0:
+		c.errorf(n, path, "no item rule %s: the spider has no items", quote(name))
+	case hint != "":
+		c.errorf(n, path, "no item rule %s (did you mean %s?)", quote(name), quote(hint))
+	default:
+		c.errorf(n, path, "no item rule %s (want one of %s)", quote(name), strings.Join(names, ", "))
+	}
+	return false
+}
+
+// canonical compiles the canonical mapping into a urls.Canon, by the yaml
+// names of its fields, and validates it.
+func (c *compiler) canonical(n *yaml.Node) urls.Canon {
+	var canon urls.Canon
+	rv := reflect.ValueOf(&canon).Elem()
+	var keys []string
+	index := map[string]int{}
+	for i := range rv.NumField() {
+		name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			keys = append(keys, name)
+			index[name] = i
+		}
+	}
+	nodes := map[string]*yaml.Node{}
+	for _, p := range c.pairs(n, "canonical", keys, true) {
+		key, val := p.key.Value, p.val
+		field, f := "canonical."+key, rv.Field(index[key])
+		nodes[key] = val
+		switch {
+		case f.Kind() == reflect.Bool:
+			if v, ok := c.boolean(val, field); ok {
+				f.SetBool(v)
+			}
+		case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Bool:
+			if v, ok := c.boolean(val, field); ok {
+				f.Set(reflect.ValueOf(&v))
+			}
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+			list := c.strList(val, field)
+			vals := make([]string, len(list))
+			for i, e := range list {
+				vals[i] = e.value
+			}
+			f.Set(reflect.ValueOf(vals))
+		default:
+			if err := val.Decode(f.Addr().Interface()); err != nil {
+				c.errorf(val, field, "%v", err)
+			}
+		}
+	}
+	if err := canon.Validate(); err != nil {
+		at := n
+		if m := canonErrorRE.FindStringSubmatch(err.Error()); m != nil && nodes[m[1]] != nil {
+			at = nodes[m[1]]
+			if i, _ := strconv.Atoi(m[2]); at.Kind == yaml.SequenceNode && i < len(at.Content) {
+				at = at.Content[i]
+			}
+		}
+		c.errorf(at, "", "%v", err)
+	}
+	return canon
+}
+
+// canonErrorRE finds the key and list index that a urls.Canon.Validate
+// error is about.
+var canonErrorRE = regexp.MustCompile(`^canonical: (\w+)\[(\d+)\]`)
 
 // defaultName is the spider name when the file has none: the file name
 // without its extension.
@@ -413,226 +601,6 @@ func (c *compiler) domain(e strNode) (string, bool) {
 		return "", false
 	}
 	return d, true
-}
-
-// followRule compiles one entry of follow.
-func (c *compiler) followRule(n *yaml.Node, path string) *followRule {
-	r := &followRule{}
-	if isNull(n) {
-		return r // a bare "-": follow every link
-	}
-	for _, p := range c.pairs(n, path, followKeys, true) {
-		key, val := p.key.Value, p.val
-		field := path + "." + key
-		switch key {
-		case "css":
-			v, ok := c.str(val, field)
-			if !ok {
-				break
-			}
-			sel, err := splitSelector(v)
-			switch {
-			case err != nil:
-				c.errorf(val, field, "%v", err)
-			case sel.pseudo && sel.out != outAttr:
-				c.errorf(val, field, "want links: a CSS selector, optionally ending in ::attr(name)")
-			default:
-				r.sel, _ = c.css(val, field, sel.css)
-				r.attr = sel.attr
-			}
-		case "allow":
-			r.allow = c.regexes(val, field)
-		case "deny":
-			r.deny = c.regexes(val, field)
-		}
-	}
-	return r
-}
-
-// itemRules compiles items.
-func (c *compiler) itemRules(s *Spider, n *yaml.Node) {
-	names := map[string]string{} // rule name -> path of the first rule with it
-	for i, e := range c.seq(n, "items") {
-		path := fmt.Sprintf("items[%d]", i)
-		r, nameNode := c.itemRule(e, path)
-		if r == nil {
-			continue
-		}
-		if first, dup := names[r.name]; dup {
-			if nameNode == nil {
-				nameNode = e
-			}
-			c.errorf(nameNode, path, "%s is also the name of %s; give each rule its own name", quote(r.name), first)
-			continue
-		}
-		names[r.name] = path
-		s.items = append(s.items, r)
-	}
-}
-
-// itemRule compiles one entry of items. It returns the rule, nil if the
-// entry is not a mapping, and the node of its name, nil if it has none.
-func (c *compiler) itemRule(n *yaml.Node, path string) (*itemRule, *yaml.Node) {
-	r := &itemRule{name: "item"}
-	var (
-		nameNode *yaml.Node
-		declared []string // field names, whether or not they compiled
-		required []strNode
-		hasField bool
-	)
-	for _, p := range c.pairs(n, path, itemKeys, true) {
-		key, val := p.key.Value, p.val
-		field := path + "." + key
-		switch key {
-		case "name":
-			if v, ok := c.str(val, field); ok && v == "" {
-				c.errorf(val, field, "empty name")
-			} else if ok {
-				r.name, nameNode = v, val
-			}
-		case "urls":
-			r.urls = c.regexes(val, field)
-		case "each":
-			v, ok := c.str(val, field)
-			if ok && pseudoRE.MatchString(v) {
-				c.errorf(val, field, "want a CSS selector of elements, without ::text, ::attr or ::html")
-			} else if ok {
-				r.each, _ = c.css(val, field, v)
-			}
-		case "fields":
-			hasField = true
-			r.fields, declared = c.fields(val, field)
-		case "required":
-			required = c.strList(val, field)
-		}
-	}
-	if resolve(n).Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	if !hasField {
-		c.missing(n, path, "fields")
-	}
-	for _, e := range required {
-		if contains(declared, e.value) {
-			r.required = append(r.required, e.value)
-		} else if s := suggest(e.value, declared); s != "" {
-			c.errorf(e.node, e.path, "no field %s (did you mean %s?)", quote(e.value), quote(s))
-		} else {
-			c.errorf(e.node, e.path, "no field %s in fields", quote(e.value))
-		}
-	}
-	return r, nameNode
-}
-
-// fields compiles the fields mapping of an item rule. It returns the
-// fields that compiled and the names of all fields.
-func (c *compiler) fields(n *yaml.Node, path string) ([]field, []string) {
-	var (
-		out   []field
-		names []string
-	)
-	pairs := c.pairs(n, path, nil, false)
-	for _, p := range pairs {
-		name, val := p.key.Value, p.val
-		names = append(names, name)
-		if name == "" {
-			c.errorf(p.key, path, "empty field name")
-			continue
-		}
-		if ext := c.extractor(val, path+"."+name); ext != nil {
-			out = append(out, field{name: name, ext: ext})
-		}
-	}
-	if n = resolve(n); n.Kind == yaml.MappingNode && len(n.Content) == 0 {
-		c.errorf(n, path, "no fields")
-	}
-	return out, names
-}
-
-// extractor compiles one field: a selector string, or a mapping of css,
-// regex and all.
-func (c *compiler) extractor(n *yaml.Node, path string) extractor {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		if isNull(n) {
-			c.errorf(n, path, "missing selector")
-			return nil
-		}
-		src := c.source(n, path, n.Value)
-		if src == nil {
-			return nil
-		}
-		return &valueExtractor{src: src}
-	case yaml.MappingNode:
-		e := &valueExtractor{}
-		ok, hasCSS := true, false
-		for _, p := range c.pairs(n, path, fieldKeys, true) {
-			key, val := p.key.Value, p.val
-			field := path + "." + key
-			switch key {
-			case "css":
-				hasCSS = true
-				v, good := c.str(val, field)
-				if good {
-					e.src = c.source(val, field, v)
-				}
-				ok = ok && e.src != nil
-			case "regex":
-				v, good := c.str(val, field)
-				if good {
-					var re *regexp.Regexp
-					if re, good = c.regex(strNode{v, val, field}); good {
-						e.procs = append(e.procs, regexProcessor{re})
-					}
-				}
-				ok = ok && good
-			case "all":
-				var good bool
-				e.all, good = c.boolean(val, field)
-				ok = ok && good
-			}
-		}
-		if !hasCSS {
-			c.missing(n, path, "css")
-			return nil
-		}
-		if !ok {
-			return nil
-		}
-		return e
-	}
-	c.errorf(n, path, "want a selector or a mapping of css, regex and all, not %s", describe(n))
-	return nil
-}
-
-// source compiles the selector of a field: "@url", or CSS with an optional
-// ::text, ::attr(name) or ::html.
-func (c *compiler) source(n *yaml.Node, path, sel string) source {
-	if t := strings.TrimSpace(sel); strings.HasPrefix(t, "@") {
-		if t == "@url" {
-			return pageURL{}
-		}
-		c.errorf(n, path, "unknown value %s (want \"@url\")", quote(t))
-		return nil
-	}
-	spec, err := splitSelector(sel)
-	if err != nil {
-		c.errorf(n, path, "%v", err)
-		return nil
-	}
-	src := &cssSource{out: spec.out, attr: spec.attr}
-	if spec.css == "" {
-		if !spec.pseudo {
-			c.errorf(n, path, "empty selector")
-			return nil
-		}
-		return src // "::attr(href)" alone: the context element itself
-	}
-	var ok bool
-	if src.sel, ok = c.css(n, path, spec.css); !ok {
-		return nil
-	}
-	return src
 }
 
 // settings returns the settings mapping.

@@ -107,3 +107,90 @@ start_urls_range: {template: "https://books.example/page-{n}.html", from: 2, to:
 	// https://books.example/page-4.html
 	// https://books.example/page-6.html
 }
+
+// ExampleSpider_Parse_processors shows field processors and types, a
+// fallback list, XPath and sub-items.
+func ExampleSpider_Parse_processors() {
+	spec := `
+start_urls: ["https://books.example/"]
+items:
+  - name: book
+    fields:
+      title: ["h1.title", "h1"]                       # the first that matches
+      price: {css: p.price, regex: '([\d,.]+)', replace: {',': ''}, type: float}
+      size: {css: p.size, regex: '(?P<width>\d+)x(?P<height>\d+)', type: int}
+      stock: {xpath: "//p[@class='stock']", regex: '(\d+) left', type: int, default: "0"}
+      tags: {css: li.tag, join: ", "}
+      cover: {css: "img::attr(src)", absolute: true}
+      reviews:
+        each: div.review
+        fields: {by: b, stars: {css: "i::attr(data-n)", type: int}}
+`
+	s, err := spider.Parse("books.yaml", []byte(spec))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	page := `<h1> Dune </h1><p class="price">£1,012.50</p><p class="size">210x148</p>
+<p class="stock">sold out</p><ul><li class="tag">sf</li><li class="tag">classic</li></ul>
+<img src="/covers/dune.jpg"><div class="review"><b>Ann</b><i data-n="5"></i></div>`
+	resp := &downloader.Response{
+		Request: &downloader.Request{URL: "https://books.example/dune.html"},
+		URL:     "https://books.example/dune.html",
+		Body:    []byte(page),
+	}
+	for r := range s.Parse(resp) {
+		js, _ := r.Item.MarshalJSON()
+		fmt.Println(string(js))
+	}
+	// Output:
+	// {"title":"Dune","price":1012.5,"width":210,"height":148,"stock":0,"tags":"sf, classic","cover":"https://books.example/covers/dune.jpg","reviews":[{"by":"Ann","stars":5}]}
+}
+
+// ExampleSpider_Explain shows what `crawl parse` prints: the links a page
+// leads to, and why the others are not followed.
+func ExampleSpider_Explain() {
+	spec := `
+start_urls: ["https://books.example/"]
+allowed_domains: [books.example]
+respect_nofollow: true
+follow:
+  - css: "li.next a"
+  - css: "h3 a"
+    deny: '/old/'
+    callback: book
+items:
+  - name: book
+    fields: {title: h1}
+`
+	s, err := spider.Parse("books.yaml", []byte(spec))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	page := `<h3><a href="dune.html">Dune</a></h3><h3><a href="/old/emma.html">Emma</a></h3>
+<h3><a href="https://elsewhere.example/">Elsewhere</a></h3>
+<ul><li class="next"><a href="page-2.html" rel="nofollow">next</a></li></ul>`
+	resp := &downloader.Response{
+		Request: &downloader.Request{URL: "https://books.example/"},
+		URL:     "https://books.example/",
+		Body:    []byte(page),
+	}
+	ex := s.Explain(resp)
+	for _, r := range ex.Rules {
+		fmt.Printf("rule %s: ran %v (%s)\n", r.Name, r.Ran, r.Why)
+	}
+	for _, l := range ex.Links {
+		if l.Request != nil {
+			fmt.Printf("%s: follow %s, for rule %s\n", l.From, l.URL, l.Rule)
+		} else {
+			fmt.Printf("%s: skip %s: %s\n", l.From, l.URL, l.Skip)
+		}
+	}
+	// Output:
+	// rule book: ran false (scrapes only the pages its callbacks request)
+	// follow[0]: skip https://books.example/page-2.html: nofollow
+	// follow[1]: follow https://books.example/dune.html, for rule book
+	// follow[1]: skip https://books.example/old/emma.html: denied
+	// follow[1]: skip https://elsewhere.example/: offsite
+}

@@ -8,89 +8,167 @@ import (
 	"unicode/utf8"
 
 	"github.com/andybalholm/cascadia"
+	"github.com/antchfx/xpath"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"crawl/item"
+	"crawl/urls"
 )
 
 // page is one page being parsed: the per-call state of Parse, owned by the
 // goroutine that called it.
 type page struct {
-	url  string
-	root *html.Node
-	text textWriter // scratch space reused for every ::text value
+	sp      *Spider
+	url     string
+	root    *html.Node // nil for a JSON or sitemap response
+	json    any        // the decoded JSON body
+	lastmod string     // the sitemap's <lastmod> for the page, if it came from one
+	text    textWriter // scratch space reused for every ::text value
+
+	base     *urls.Base // linkBase, once computed
+	baseDone bool
+	xp       []*xpath.Expr // the spider's XPath expressions, borrowed for this page
+
+	explain *Explanation // set by Explain: report what is skipped, and why
 }
 
-// An extractor computes one field of an item in the context of a node: the
-// element an item rule's each matched, or the whole document. ok is false
-// when the field is absent and must be left out of the item.
+// linkBase returns what links on the page resolve against: the page URL,
+// or its <base href>. It is nil when the page URL cannot be parsed.
+func (pg *page) linkBase() *urls.Base {
+	if pg.baseDone {
+		return pg.base
+	}
+	pg.baseDone = true
+	base, err := urls.ParseBase(pg.url)
+	if err != nil {
+		return nil
+	}
+	if pg.root != nil {
+		if n := nextMatch(pg.root, nil, baseElement); n != nil {
+			if href, _ := attr(n, "href"); strings.TrimSpace(href) != "" {
+				if abs, err := base.Resolve(href); err == nil {
+					if b, err := urls.ParseBase(abs); err == nil {
+						base = b
+					}
+				}
+			}
+		}
+	}
+	pg.base = base
+	return base
+}
+
+// xpath returns the page's copy of the spider's XPath expression id.
+func (pg *page) xpath(id int) *xpath.Expr {
+	if pg.xp == nil {
+		pg.xp = pg.sp.xpaths.get()
+	}
+	return pg.xp[id]
+}
+
+// release returns what the page borrowed from the spider.
+func (pg *page) release() {
+	if pg.xp != nil {
+		pg.sp.xpaths.put(pg.xp)
+		pg.xp = nil
+	}
+}
+
+// scope is what a field is extracted relative to: an HTML element (or the
+// document), or a JSON value.
+type scope struct {
+	n *html.Node
+	j any
+}
+
+// fieldExtractor adds one field of an item (or, for a regex of named
+// groups, several) computed in a scope.
 //
 // Extractors are compiled once by Load and shared by every page, so they
 // must not keep per-page state.
-type extractor interface {
-	extract(pg *page, ctx *html.Node) (v any, ok bool)
+type fieldExtractor interface {
+	fill(pg *page, sc scope, it *item.Item)
 }
 
-// A source produces the candidate values of a field in document order,
-// calling yield for each until it returns false: the text or attribute of
-// each element a CSS selector matches, or the page URL.
-type source interface {
-	values(pg *page, ctx *html.Node, yield func(string) bool)
+// A scoper selects the scopes an item rule's each (or a nested field's)
+// makes one item of: elements by CSS or XPath, or JSON values.
+type scoper interface {
+	scopes(pg *page, sc scope, yield func(scope) bool)
 }
 
-// A processor turns one value into another, or drops it (ok false).
-type processor interface {
-	process(v string) (string, bool)
-}
+// cssScoper selects elements among the scope's node and its descendants.
+type cssScoper struct{ sel cascadia.Selector }
 
-// valueExtractor is the field extractor of a spider file: a source whose
-// values pass through processors in order. A single-valued field is the
-// first value that survives them all; an all: true field is the list of
-// every value that does, empty rather than absent when none does.
-type valueExtractor struct {
-	src   source
-	procs []processor
-	all   bool
-}
-
-func (e *valueExtractor) extract(pg *page, ctx *html.Node) (any, bool) {
-	if e.all {
-		vals := []string{}
-		e.src.values(pg, ctx, func(v string) bool {
-			if v, ok := e.apply(v); ok {
-				vals = append(vals, v)
-			}
-			return true
-		})
-		return vals, true
-	}
-	var (
-		out   string
-		found bool
-	)
-	e.src.values(pg, ctx, func(v string) bool {
-		out, found = e.apply(v)
-		return !found
-	})
-	if !found {
-		return nil, false
-	}
-	return out, true
-}
-
-func (e *valueExtractor) apply(v string) (string, bool) {
-	for _, p := range e.procs {
-		var ok bool
-		if v, ok = p.process(v); !ok {
-			return "", false
+func (c cssScoper) scopes(_ *page, sc scope, yield func(scope) bool) {
+	for n := nextMatch(sc.n, nil, c.sel); n != nil; n = nextMatch(sc.n, n, c.sel) {
+		if !yield(scope{n: n}) {
+			return
 		}
 	}
-	return v, true
+}
+
+// jsonScoper selects the values of a JSON path; an array selected as a
+// whole stands for its elements, so "results" and "results[*]" are one.
+type jsonScoper struct{ path *jsonPath }
+
+func (j jsonScoper) scopes(_ *page, sc scope, yield func(scope) bool) {
+	j.path.each(sc.j, func(v any) bool {
+		if a, ok := v.([]any); ok {
+			for _, e := range a {
+				if e != nil && !yield(scope{j: e}) {
+					return false
+				}
+			}
+			return true
+		}
+		return yield(scope{j: v})
+	})
 }
 
 // pageURL is the source of "@url": the URL of the page, after redirects.
 type pageURL struct{}
 
-func (pageURL) values(pg *page, _ *html.Node, yield func(string) bool) { yield(pg.url) }
+func (pageURL) values(pg *page, _ scope, yield func(value) bool) { yield(value{s: pg.url}) }
+
+// pageLastmod is the source of "@lastmod": the <lastmod> of the sitemap
+// entry that led to the page, when one did.
+type pageLastmod struct{}
+
+func (pageLastmod) values(pg *page, _ scope, yield func(value) bool) {
+	if pg.lastmod != "" {
+		yield(value{s: pg.lastmod})
+	}
+}
+
+// jsonSource yields the values a JSON path selects. Strings are text;
+// numbers, booleans, objects and arrays are kept as they are. In a list
+// field (all: true) an array stands for its elements.
+type jsonSource struct {
+	path *jsonPath
+	flat bool // yield the elements of arrays
+}
+
+func (s *jsonSource) values(_ *page, sc scope, yield func(value) bool) {
+	s.path.each(sc.j, func(v any) bool {
+		if a, ok := v.([]any); ok && s.flat {
+			for _, e := range a {
+				if e != nil && !yield(jsonValue(e)) {
+					return false
+				}
+			}
+			return true
+		}
+		return yield(jsonValue(v))
+	})
+}
+
+func jsonValue(v any) value {
+	if s, ok := v.(string); ok {
+		return value{s: s}
+	}
+	return value{raw: v}
+}
 
 // output is what a CSS selector takes from each element it matches.
 type output int
@@ -108,17 +186,18 @@ type cssSource struct {
 	sel  cascadia.Selector // nil selects the context node itself
 	out  output
 	attr string
+	raw  bool // ::text without whitespace normalisation
 }
 
-func (s *cssSource) values(pg *page, ctx *html.Node, yield func(string) bool) {
+func (s *cssSource) values(pg *page, sc scope, yield func(value) bool) {
 	if s.sel == nil {
-		if v, ok := s.value(pg, ctx); ok {
-			yield(v)
+		if v, ok := s.value(pg, sc.n); ok {
+			yield(value{s: v})
 		}
 		return
 	}
-	for n := nextMatch(ctx, nil, s.sel); n != nil; n = nextMatch(ctx, n, s.sel) {
-		if v, ok := s.value(pg, n); ok && !yield(v) {
+	for n := nextMatch(sc.n, nil, s.sel); n != nil; n = nextMatch(sc.n, n, s.sel) {
+		if v, ok := s.value(pg, n); ok && !yield(value{s: v}) {
 			return
 		}
 	}
@@ -135,28 +214,10 @@ func (s *cssSource) value(pg *page, n *html.Node) (string, bool) {
 		}
 		return b.String(), true
 	}
+	if s.raw {
+		return pg.text.rawOf(n), true
+	}
 	return pg.text.of(n), true
-}
-
-// regexProcessor keeps the first capture group of the first match, or the
-// whole match when the regex has no group, and drops values it does not
-// match.
-type regexProcessor struct {
-	re *regexp.Regexp
-}
-
-func (p regexProcessor) process(v string) (string, bool) {
-	var loc []int
-	if p.re.NumSubexp() == 0 {
-		loc = p.re.FindStringIndex(v)
-	} else if m := p.re.FindStringSubmatchIndex(v); m != nil {
-		loc = m[2:4]
-	}
-	if loc == nil || loc[0] < 0 {
-		return "", false
-	}
-	// Clone so that a short match does not keep a long value (::html) alive.
-	return strings.Clone(v[loc[0]:loc[1]]), true
 }
 
 // nextMatch returns the element after n, in document order among root and
@@ -203,10 +264,18 @@ func attr(n *html.Node, name string) (string, bool) {
 type textWriter struct {
 	b     []byte
 	space bool // whitespace is pending before the next character
+	raw   bool // keep whitespace as it is
 }
 
 func (w *textWriter) of(n *html.Node) string {
-	w.b, w.space = w.b[:0], false
+	w.b, w.space, w.raw = w.b[:0], false, false
+	w.node(n, true)
+	return string(w.b)
+}
+
+// rawOf is of without whitespace normalisation: the text nodes as written.
+func (w *textWriter) rawOf(n *html.Node) string {
+	w.b, w.space, w.raw = w.b[:0], false, true
 	w.node(n, true)
 	return string(w.b)
 }
@@ -214,7 +283,11 @@ func (w *textWriter) of(n *html.Node) string {
 func (w *textWriter) node(n *html.Node, top bool) {
 	switch n.Type {
 	case html.TextNode:
-		w.write(n.Data)
+		if w.raw {
+			w.b = append(w.b, n.Data...)
+		} else {
+			w.write(n.Data)
+		}
 		return
 	case html.ElementNode:
 		if !top && hiddenText(n.DataAtom) {
@@ -224,7 +297,7 @@ func (w *textWriter) node(n *html.Node, top bool) {
 	default:
 		return
 	}
-	block := n.Type == html.ElementNode && isBlock(n.DataAtom)
+	block := !w.raw && n.Type == html.ElementNode && isBlock(n.DataAtom)
 	if block {
 		w.space = true
 	}

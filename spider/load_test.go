@@ -200,3 +200,36 @@ func TestSuggest(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadEverything loads a spider with every key and checks what the
+// Spider exposes of them.
+func TestLoadEverything(t *testing.T) {
+	s, err := Load("testdata/good/everything.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ItemRules(); !reflect.DeepEqual(got, []string{"product", "api"}) {
+		t.Errorf("ItemRules = %q", got)
+	}
+	if s.FollowRules() != 5 || !s.SitemapFromRobots() || !s.respectNofollow || len(s.sitemapRules) != 2 {
+		t.Errorf("FollowRules = %d, SitemapFromRobots = %v, nofollow %v, %d sitemap rules", s.FollowRules(), s.SitemapFromRobots(), s.respectNofollow, len(s.sitemapRules))
+	}
+	if !s.Canon.FoldWWW || !reflect.DeepEqual(s.Canon.DropParams, []string{"utm_*"}) || s.Canon.SortQuery != nil {
+		t.Errorf("Canon = %+v", s.Canon)
+	}
+	if got := s.sitemapSince.Format("2006-01-02"); got != "2024-01-31" {
+		t.Errorf("sitemap_since = %s", got)
+	}
+	if ks := s.Contracts(); len(ks) != 1 || ks[0].Rule != "product" || ks[0].URL != "https://example.com/p/1" || ks[0].Line != 49 {
+		t.Errorf("got %d contracts, the first %+v", len(ks), *ks[0])
+	}
+	if r := s.follow[3]; r.method != "POST" || string(r.body) != "q=shoes" || r.header.Get("Content-Type") != "application/x-www-form-urlencoded" || r.header.Get("X-Requested-With") != "XMLHttpRequest" {
+		t.Errorf("form rule = %+v", r)
+	}
+	if !s.items[1].json || s.items[0].json || !s.hasJSON {
+		t.Errorf("rule kinds: product JSON %v, api JSON %v", s.items[0].json, s.items[1].json)
+	}
+	if want := []string{"title", "price", "w", "h", "when", "tags", "words", "image", "shop", "lastmod", "variants"}; !reflect.DeepEqual(s.items[0].names, want) {
+		t.Errorf("product fields = %q, want %q", s.items[0].names, want)
+	}
+}

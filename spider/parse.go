@@ -2,14 +2,17 @@ package spider
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"net/http"
+	"regexp"
 	"strings"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
+	"github.com/antchfx/htmlquery"
+	"github.com/antchfx/xpath"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
@@ -18,62 +21,182 @@ import (
 	"crawl/urls"
 )
 
-var (
-	// allLinks is what a follow rule without css follows.
-	allLinks = cascadia.MustCompile("a[href], area[href]")
-	// baseElement is the element whose href links are resolved against.
-	baseElement = cascadia.MustCompile("base[href]")
+// baseElement is the element whose href links are resolved against.
+var baseElement = cascadia.MustCompile("base[href]")
+
+// readAs is how Parse reads a response.
+type readAs uint8
+
+const (
+	readHTML readAs = iota
+	readJSON
+	readSitemap
 )
 
-// Parse extracts the items and the links to follow from a fetched HTML page,
+func (k readAs) String() string {
+	switch k {
+	case readJSON:
+		return "json"
+	case readSitemap:
+		return "sitemap"
+	}
+	return "html"
+}
+
+// Parse extracts the items and the links to follow from a fetched page,
 // lazily as the consumer ranges over the results: first the items of every
 // item rule whose urls match the page URL (or only the rule named by
 // resp.Request.Rule, when set), then the links of every follow rule, each
 // distinct URL once.
 //
-// The page URL is resp.URL, the URL after redirects. The body is parsed as
-// HTML once, whatever its Content-Type. Parse is safe for concurrent use.
+// How the body is read depends on the request and the spider: a request
+// for a sitemap (Rule SitemapRule) is read as a sitemap, yielding a request
+// for each URL it lists; a spider with response: json or html reads every
+// response so; otherwise a JSON Content-Type is read as JSON (by the rules
+// that read JSON) and anything else as HTML (by the others).
+//
+// The page URL is resp.URL, the URL after redirects. Parse is safe for
+// concurrent use.
 func (s *Spider) Parse(resp *downloader.Response) iter.Seq[Result] {
 	return func(yield func(Result) bool) {
-		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(resp.Body))
-		if err != nil || len(doc.Nodes) == 0 {
+		pg, rule, depth := s.newPage(resp)
+		defer pg.release()
+		s.parse(pg, resp, rule, depth, yield)
+	}
+}
+
+// newPage starts parsing resp: the page, the item rule the request names
+// and the depth of the links found.
+func (s *Spider) newPage(resp *downloader.Response) (pg *page, rule string, depth int) {
+	pg = &page{sp: s, url: resp.URL}
+	depth = 1
+	if resp.Request != nil {
+		rule, depth = resp.Request.Rule, resp.Request.Depth+1
+		if pg.url == "" {
+			pg.url = resp.Request.URL
+		}
+	}
+	if rule != SitemapRule {
+		rule, pg.lastmod, _ = strings.Cut(rule, ruleMeta)
+	}
+	return pg, rule, depth
+}
+
+// ruleMeta separates the item rule a sitemap entry's request names from
+// the entry's lastmod, both carried in Request.Rule: "book\x00lastmod".
+const ruleMeta = "\x00"
+
+// parse reads the response as its kind and yields what it finds.
+func (s *Spider) parse(pg *page, resp *downloader.Response, rule string, depth int, yield func(Result) bool) {
+	kind := s.kindOf(resp, rule)
+	if pg.explain != nil {
+		pg.explain.As = kind.String()
+	}
+	switch kind {
+	case readSitemap:
+		s.sitemap(pg, resp.Body, depth, yield)
+	case readJSON:
+		dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(resp.Body, []byte("\uFEFF"))))
+		dec.UseNumber()
+		if err := dec.Decode(&pg.json); err != nil {
+			if pg.explain != nil {
+				pg.explain.Problem = fmt.Sprintf("the body is not JSON: %v", err)
+			}
+			return
+		}
+		if s.scrape(pg, rule, true, yield) {
+			s.jsonLinks(pg, depth, yield)
+		}
+	default:
+		root, err := html.Parse(bytes.NewReader(resp.Body))
+		if err != nil {
 			return // the HTML parser fails only when reading fails, which bytes.Reader does not
 		}
-		pg := &page{url: resp.URL, root: doc.Nodes[0]}
-		var rule string
-		depth := 1
-		if resp.Request != nil {
-			rule, depth = resp.Request.Rule, resp.Request.Depth+1
-			if pg.url == "" {
-				pg.url = resp.Request.URL
-			}
-		}
-		if s.scrape(pg, rule, yield) {
-			s.links(pg, depth, yield)
+		pg.root = root
+		if s.scrape(pg, rule, false, yield) {
+			s.htmlLinks(pg, depth, yield)
 		}
 	}
 }
 
-// scrape yields the items of the page. It reports whether the consumer
-// wants more.
-func (s *Spider) scrape(pg *page, rule string, yield func(Result) bool) bool {
+// kindOf decides how to read a response.
+func (s *Spider) kindOf(resp *downloader.Response, rule string) readAs {
+	switch {
+	case rule == SitemapRule:
+		return readSitemap
+	case s.response == responseJSON:
+		return readJSON
+	case s.response == responseHTML:
+		return readHTML
+	}
+	ct := resp.ContentType()
+	if isJSONType(ct) || ct == "" && s.hasJSON && looksJSON(resp.Body) {
+		return readJSON
+	}
+	return readHTML
+}
+
+// isJSONType reports whether a media type is JSON: application/json,
+// text/json, or any type with a +json suffix (application/ld+json).
+func isJSONType(ct string) bool {
+	return ct == "application/json" || ct == "text/json" || ct == "application/x-json" || strings.HasSuffix(ct, "+json")
+}
+
+// looksJSON reports whether a body without a Content-Type starts like a
+// JSON object or array.
+func looksJSON(body []byte) bool {
+	b := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\uFEFF")), " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+// scrape yields the items of the page: of the rules that read its kind
+// (JSON or HTML) and match its URL, or of the rule the request names. It
+// reports whether the consumer wants more.
+func (s *Spider) scrape(pg *page, rule string, json bool, yield func(Result) bool) bool {
+	sc := scope{n: pg.root, j: pg.json}
 	for _, r := range s.items {
-		if rule != "" && r.name != rule || rule == "" && !r.matches(pg.url) {
+		if why := r.skips(pg.url, rule, json); why != "" {
+			if pg.explain != nil {
+				pg.explain.Rules = append(pg.explain.Rules, RuleReport{Name: r.name, Why: why})
+			}
 			continue
+		}
+		if pg.explain != nil {
+			pg.explain.Rules = append(pg.explain.Rules, RuleReport{Name: r.name, Ran: true})
 		}
 		if r.each == nil {
-			if !yield(Result{Item: r.item(pg, pg.root)}) {
+			if !yield(Result{Item: r.item(pg, sc)}) {
 				return false
 			}
 			continue
 		}
-		for n := nextMatch(pg.root, nil, r.each); n != nil; n = nextMatch(pg.root, n, r.each) {
-			if !yield(Result{Item: r.item(pg, n)}) {
-				return false
-			}
+		more := true
+		r.each.scopes(pg, sc, func(sub scope) bool {
+			more = yield(Result{Item: r.item(pg, sub)})
+			return more
+		})
+		if !more {
+			return false
 		}
 	}
 	return true
+}
+
+// skips returns why the rule does not scrape a page, or "" when it does.
+func (r *itemRule) skips(url, rule string, json bool) string {
+	switch {
+	case rule != "" && r.name != rule:
+		return "the request names rule " + quote(rule)
+	case rule == "" && r.onlyCB:
+		return "scrapes only the pages its callbacks request"
+	case rule == "" && !r.matches(url):
+		return "urls do not match the page URL"
+	case r.json && !json:
+		return "reads JSON, and the page is HTML"
+	case !r.json && json:
+		return "reads HTML, and the page is JSON"
+	}
+	return ""
 }
 
 // matches reports whether the rule scrapes the page at url.
@@ -89,91 +212,219 @@ func (r *itemRule) matches(url string) bool {
 	return false
 }
 
-// item extracts one item with ctx as the context of its fields.
-func (r *itemRule) item(pg *page, ctx *html.Node) *item.Item {
+// item extracts one item in a scope.
+func (r *itemRule) item(pg *page, sc scope) *item.Item {
 	it := &item.Item{Rule: r.name, URL: pg.url, Fields: make([]item.Field, 0, len(r.fields))}
 	for _, f := range r.fields {
-		if v, ok := f.ext.extract(pg, ctx); ok {
-			it.Fields = append(it.Fields, item.Field{Name: f.name, Value: v})
-		}
+		f.fill(pg, sc, it)
 	}
 	return it
 }
 
-// links yields the links of the page that the follow rules select, as
-// requests at depth or as skips.
-func (s *Spider) links(pg *page, depth int, yield func(Result) bool) {
-	if len(s.follow) == 0 {
-		return
-	}
-	base, err := urls.ParseBase(pg.url)
-	if err != nil {
-		return // without a page URL no link can be resolved
-	}
-	if n := nextMatch(pg.root, nil, baseElement); n != nil {
-		if href, _ := attr(n, "href"); strings.TrimSpace(href) != "" {
-			if abs, err := base.Resolve(href); err == nil {
-				if b, err := urls.ParseBase(abs); err == nil {
-					base = b
-				}
-			}
-		}
-	}
-	// A page on the web must never lead the crawler to a local file; a
-	// local page may link to other local files and to the web.
-	fileOK := urls.Scheme(pg.url) == "file"
+// Reasons Explain gives for links Parse leaves out without a word, the
+// values of LinkReport.Skip besides the Skip* reasons of Result.
+const (
+	SkipDenied        = "denied"         // a deny regex of the rule matches
+	SkipNotAllowed    = "not_allowed"    // no allow regex of the rule matches
+	SkipText          = "text"           // no text regex matches the link text
+	SkipDuplicate     = "duplicate"      // an earlier rule or link of the page has it
+	SkipOld           = "old"            // its sitemap lastmod is before sitemap_since
+	SkipNoRule        = "no_rule"        // no sitemap rule matches it
+	SkipSitemapFollow = "sitemap_follow" // a sitemap of an index that sitemap_follow does not match
+)
 
-	seen := make(map[string]struct{}, 64)
+// linker checks the links one follow rule selects on one page and yields
+// them as requests or skips.
+type linker struct {
+	s      *Spider
+	pg     *page
+	r      *followRule
+	base   *urls.Base
+	fileOK bool
+	seen   map[string]struct{}
+	depth  int
+	yield  func(Result) bool
+}
+
+// htmlLinks yields the links the HTML follow rules select. It reports
+// whether the consumer wants more.
+func (s *Spider) htmlLinks(pg *page, depth int, yield func(Result) bool) bool {
+	if len(s.follow) == 0 {
+		return true
+	}
+	base := pg.linkBase()
+	if base == nil {
+		return true // without a page URL no link can be resolved
+	}
+	lk := linker{s: s, pg: pg, base: base, fileOK: urls.Scheme(pg.url) == "file", seen: make(map[string]struct{}, 64), depth: depth, yield: yield}
 	for _, r := range s.follow {
-		sel := r.sel
-		if sel == nil {
-			sel = allLinks
+		if r.json != nil {
+			continue
 		}
-		for n := nextMatch(pg.root, nil, sel); n != nil; n = nextMatch(pg.root, n, sel) {
-			href, ok := r.link(n)
-			if href = strings.TrimSpace(href); !ok || href == "" {
-				continue
+		lk.r = r
+		if r.xp >= 0 {
+			more := true
+			evalXPath(pg, r.xp, pg.root, func(nav *htmlquery.NodeNavigator) bool {
+				n := nav.Current()
+				switch nav.NodeType() {
+				case xpath.ElementNode:
+					href, ok := r.link(n)
+					more = !ok || lk.consider(n, href)
+				case xpath.AttributeNode:
+					more = lk.consider(n, nav.Value())
+				default:
+					more = lk.consider(nil, nav.Value())
+				}
+				return more
+			}, func(href string) { more = lk.consider(nil, href) })
+			if !more {
+				return false
 			}
-			u, err := base.Resolve(href)
-			if err != nil {
-				// An href that cannot be resolved is still subject to
-				// allow and deny, matched against the href as written.
-				if key := "\x00" + href; r.allows(href) && !isSeen(seen, key) {
-					if !yield(Result{Skip: SkipInvalid, URL: href}) {
-						return
+			continue
+		}
+		for n := nextMatch(pg.root, nil, r.sel); n != nil; n = nextMatch(pg.root, n, r.sel) {
+			if href, ok := r.link(n); ok && !lk.consider(n, href) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// jsonLinks yields the links the JSON follow rules select: strings, or
+// arrays of strings, at their paths.
+func (s *Spider) jsonLinks(pg *page, depth int, yield func(Result) bool) bool {
+	var lk *linker
+	for _, r := range s.follow {
+		if r.json == nil {
+			continue
+		}
+		if lk == nil {
+			base := pg.linkBase()
+			if base == nil {
+				return true
+			}
+			lk = &linker{s: s, pg: pg, base: base, fileOK: urls.Scheme(pg.url) == "file", seen: make(map[string]struct{}, 16), depth: depth, yield: yield}
+		}
+		lk.r = r
+		if !r.json.each(pg.json, func(v any) bool {
+			if a, ok := v.([]any); ok {
+				for _, e := range a {
+					if s, ok := e.(string); ok && !lk.consider(nil, s) {
+						return false
 					}
 				}
-				continue
+				return true
 			}
-			if !r.allows(u) || isSeen(seen, u) {
-				continue
+			if s, ok := v.(string); ok {
+				return lk.consider(nil, s)
 			}
-			var res Result
-			switch urls.Scheme(u) {
-			case "http", "https":
-				host := strings.TrimSuffix(urls.Hostname(u), ".")
-				switch {
-				case host == "":
-					res = Result{Skip: SkipInvalid, URL: u}
-				case !s.onsite(host):
-					res = Result{Skip: SkipOffsite, URL: u}
-				default:
-					res = Result{Request: &downloader.Request{URL: u, Depth: depth}}
-				}
-			case "file":
-				if fileOK {
-					res = Result{Request: &downloader.Request{URL: u, Depth: depth}}
-				} else {
-					res = Result{Skip: SkipScheme, URL: u}
-				}
-			default:
-				res = Result{Skip: SkipScheme, URL: u}
-			}
-			if !yield(res) {
-				return
-			}
+			return true
+		}) {
+			return false
 		}
 	}
+	return true
+}
+
+// consider checks one link of element n (nil for a link from JSON or an
+// XPath string) and yields what becomes of it. It reports whether the
+// consumer wants more.
+func (lk *linker) consider(n *html.Node, href string) bool {
+	r, pg := lk.r, lk.pg
+	from := r.index + 1
+	if href = strings.TrimSpace(href); href == "" {
+		return true
+	}
+	u, err := lk.base.Resolve(href)
+	if err != nil {
+		// An href that cannot be resolved is still subject to allow and
+		// deny, matched against the href as written.
+		if r.filter(pg, href, n) == "" && !isSeen(lk.seen, "\x00"+href) {
+			return lk.yield(Result{Skip: SkipInvalid, URL: href, from: from})
+		}
+		return true
+	}
+	if why := r.filter(pg, u, n); why != "" {
+		if pg.explain != nil {
+			return lk.yield(Result{Skip: why, URL: u, from: from})
+		}
+		return true
+	}
+	if isSeen(lk.seen, u) {
+		if pg.explain != nil {
+			return lk.yield(Result{Skip: SkipDuplicate, URL: u, from: from})
+		}
+		return true
+	}
+	if lk.s.respectNofollow && n != nil {
+		if rel, ok := attr(n, "rel"); ok && hasToken(rel, "nofollow") {
+			return lk.yield(Result{Skip: SkipNofollow, URL: u, from: from})
+		}
+	}
+	if why := lk.s.target(u, lk.fileOK); why != "" {
+		return lk.yield(Result{Skip: why, URL: u, from: from})
+	}
+	return lk.yield(Result{Request: &downloader.Request{
+		URL: u, Depth: lk.depth, Method: r.method, Header: r.header, Body: r.body, Rule: r.callback,
+	}, from: from})
+}
+
+// target returns why the crawl may not request u, or "": a page on the web
+// must never lead the crawler to a local file (a local page may link to
+// other local files and to the web), and hosts must be in allowed_domains.
+func (s *Spider) target(u string, fileOK bool) string {
+	switch urls.Scheme(u) {
+	case "http", "https":
+		host := strings.TrimSuffix(urls.Hostname(u), ".")
+		switch {
+		case host == "":
+			return SkipInvalid
+		case !s.onsite(host):
+			return SkipOffsite
+		}
+		return ""
+	case "file":
+		if fileOK {
+			return ""
+		}
+	}
+	return SkipScheme
+}
+
+// filter returns why the rule does not follow url, or "": its deny, allow
+// and text patterns.
+func (r *followRule) filter(pg *page, url string, n *html.Node) string {
+	for _, re := range r.deny {
+		if re.MatchString(url) {
+			return SkipDenied
+		}
+	}
+	if len(r.allow) > 0 && !anyMatch(r.allow, url) {
+		return SkipNotAllowed
+	}
+	if len(r.text) > 0 {
+		text := ""
+		if n != nil {
+			text = pg.text.of(n)
+			if text == "" {
+				text, _ = attr(n, "alt")
+			}
+		}
+		if !anyMatch(r.text, text) {
+			return SkipText
+		}
+	}
+	return ""
+}
+
+func anyMatch(res []*regexp.Regexp, s string) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // isSeen reports whether key is in seen, adding it if not.
@@ -202,24 +453,6 @@ func (r *followRule) link(n *html.Node) (string, bool) {
 		return v, true
 	}
 	return attr(n, "src")
-}
-
-// allows reports whether the rule's allow and deny patterns let url through.
-func (r *followRule) allows(url string) bool {
-	for _, re := range r.deny {
-		if re.MatchString(url) {
-			return false
-		}
-	}
-	if len(r.allow) == 0 {
-		return true
-	}
-	for _, re := range r.allow {
-		if re.MatchString(url) {
-			return true
-		}
-	}
-	return false
 }
 
 // onsite reports whether host is one of the allowed domains or a subdomain
@@ -251,15 +484,35 @@ func (s *Spider) CheckRedirect(target string) error {
 	return nil
 }
 
-// Accepts reports whether Parse can read resp: HTML or XHTML by its
-// Content-Type, or by sniffing (the WHATWG algorithm net/http implements)
-// when it has none.
+// Accepts reports whether Parse can read resp:
+//   - a sitemap request: XML, gzip or plain text by its Content-Type, or a
+//     body that starts like one;
+//   - with response: html or json, any response but images, audio, video
+//     and fonts;
+//   - otherwise HTML or XHTML by its Content-Type, JSON when the spider has
+//     rules that read JSON, or, without a Content-Type, a body that sniffs
+//     as HTML (the WHATWG algorithm net/http implements) or looks like JSON.
 func (s *Spider) Accepts(resp *downloader.Response) bool {
-	switch resp.ContentType() {
-	case "text/html", "application/xhtml+xml":
+	ct := resp.ContentType()
+	if resp.Request != nil && resp.Request.Rule == SitemapRule {
+		return isSitemapType(ct) || looksSitemap(resp.Body)
+	}
+	if s.response != responseAuto {
+		// Forced to read every response, but not pictures and sounds.
+		for _, media := range []string{"image/", "audio/", "video/", "font/"} {
+			if strings.HasPrefix(ct, media) {
+				return false
+			}
+		}
 		return true
-	case "":
-		return strings.HasPrefix(http.DetectContentType(resp.Body), "text/html")
+	}
+	switch {
+	case ct == "text/html", ct == "application/xhtml+xml":
+		return true
+	case s.hasJSON && isJSONType(ct):
+		return true
+	case ct == "":
+		return strings.HasPrefix(http.DetectContentType(resp.Body), "text/html") || s.hasJSON && looksJSON(resp.Body)
 	}
 	return false
 }

@@ -23,9 +23,10 @@ import (
 const maxLine = 64 << 10
 
 // StartRequests returns the start requests, produced lazily as the consumer
-// ranges over them: start_urls first, then the lines of start_urls_file,
-// then the numbers of start_urls_range. Every request has depth 0 and the
-// zero Method (GET).
+// ranges over them: start_urls first, then sitemap_urls (with Rule
+// SitemapRule, so that Parse reads them as sitemaps), then the lines of
+// start_urls_file, then the numbers of start_urls_range. Every request has
+// depth 0 and the zero Method (GET).
 //
 // The URL file is opened when iteration reaches it and closed when it is
 // exhausted or the consumer stops early; it is read a buffer at a time, so
@@ -42,6 +43,11 @@ func (s *Spider) StartRequests(ctx context.Context) iter.Seq2[*downloader.Reques
 	return func(yield func(*downloader.Request, error) bool) {
 		for _, u := range s.startURLs {
 			if !yield(&downloader.Request{URL: u}, nil) {
+				return
+			}
+		}
+		for _, u := range s.sitemapURLs {
+			if !yield(&downloader.Request{URL: u, Rule: SitemapRule}, nil) {
 				return
 			}
 		}

@@ -30,6 +30,9 @@ the items it scrapes as JSON Lines, one object per line, as soon as each exists.
 		return usageError{err}
 	})
 	root.AddCommand(newRunCommand())
+	root.AddCommand(newCheckCommand())
+	root.AddCommand(newParseCommand())
+	root.AddCommand(newNewCommand())
 	root.AddCommand(newVersionCommand())
 	return root
 }

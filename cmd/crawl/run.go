@@ -23,7 +23,6 @@ import (
 	"crawl/pipeline"
 	"crawl/spider"
 	"crawl/stats"
-	"crawl/urls"
 )
 
 // runOptions holds the flags of `crawl run`; settings from the spider file
@@ -236,15 +235,16 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		return usageError{err}
 	}
 	sp := o.spider
-	sp.Stdin = closableStdin(stdin)
 	st := new(stats.Stats)
+	sp.Stdin = closableStdin(stdin)
+	sp.Stats = st
 	dcfg := o.download
 	dcfg.IdleConnsPerHost = o.engine.Workers
 	dcfg.CheckRedirect = sp.CheckRedirect
 	dl := downloader.New(dcfg)
 	defer dl.Close()
 	ecfg := o.engine
-	ecfg.Canon, ecfg.Stats, ecfg.Log = urls.DefaultCanon, st, log
+	ecfg.Canon, ecfg.Stats, ecfg.Log = sp.Canon, st, log
 	eng := engine.New(ecfg, sp, dl)
 
 	// crawlCtx ends the crawl at once: on a write failure, or when requests

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"crawl/engine"
+	"crawl/spider"
 	"crawl/stats"
 )
 
@@ -35,6 +36,7 @@ func printSummary(w io.Writer, st *stats.Stats, reason engine.Reason, elapsed ti
 	line("items scraped", st.Get(stats.ItemsScraped), "")
 	line("items written", st.Get(stats.ItemsWritten), "")
 	line("items dropped", st.Sum(stats.ItemsDropped), group(st, stats.ItemsDropped))
+	line("fields dropped", st.Sum(spider.FieldsDropped), group(st, spider.FieldsDropped))
 	line("duplicates", st.Get(stats.Duplicates), "links already seen")
 	line("depth limited", st.Get(stats.DepthLimited), "")
 	line("links skipped", st.Sum(stats.LinksSkipped), group(st, stats.LinksSkipped))
