@@ -34,6 +34,7 @@ the items it scrapes as JSON Lines, one object per line, as soon as each exists.
 	root.AddCommand(newParseCommand())
 	root.AddCommand(newNewCommand())
 	root.AddCommand(newVersionCommand())
+	root.AddCommand(newBenchCommand())
 	return root
 }
 
