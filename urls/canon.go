@@ -343,12 +343,12 @@ func formDecode(s string) string {
 // It is conservative: false only means "parse to find out". FuzzCanonical
 // checks that it never claims a URL the full path would change.
 func (c Canon) isCanonical(raw string) bool {
-	var rest string
+	var rest, defaultPort string
 	switch {
 	case strings.HasPrefix(raw, "https://"):
-		rest = raw[len("https://"):]
+		rest, defaultPort = raw[len("https://"):], "443"
 	case strings.HasPrefix(raw, "http://"):
-		rest = raw[len("http://"):]
+		rest, defaultPort = raw[len("http://"):], "80"
 	default:
 		return false
 	}
@@ -356,8 +356,11 @@ func (c Canon) isCanonical(raw string) bool {
 	if end < 0 || rest[end] != '/' {
 		return false // the empty path is written "/"
 	}
-	host := rest[:end]
-	if !simpleHost(host) || c.FoldWWW && strings.HasPrefix(host, "www.") {
+	host, port, hasPort := strings.Cut(rest[:end], ":")
+	if hasPort && !canonicalPort(port, defaultPort) {
+		return false
+	}
+	if !simpleHost(host) && !canonicalIPv4(host) || c.FoldWWW && strings.HasPrefix(host, "www.") {
 		return false
 	}
 	path, query, hasQuery := strings.Cut(rest[end:], "?")
@@ -426,3 +429,45 @@ func canonicalEscapes(s string, allowed uint8) bool {
 }
 
 func isUpperHex(c byte) bool { return '0' <= c && c <= '9' || 'A' <= c && c <= 'F' }
+
+// canonicalPort reports whether port is written as the serialiser writes
+// it: decimal, no leading zero, in range, and not the scheme's default
+// (which the canonical form drops).
+func canonicalPort(port, defaultPort string) bool {
+	if port == "" || len(port) > 5 || port[0] == '0' || port == defaultPort {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(port); i++ {
+		if !isDigit(port[i]) {
+			return false
+		}
+		n = n*10 + int(port[i]-'0')
+	}
+	return n <= 65535
+}
+
+// canonicalIPv4 reports whether host is an IPv4 address in the one form
+// the serialiser writes: four decimal parts from 0 to 255, no leading
+// zeros. (127.1, 0x7f.0.0.1 and 2130706433 are the same address in other
+// spellings, and take the full parser.)
+func canonicalIPv4(host string) bool {
+	parts := 0
+	for part := range strings.SplitSeq(host, ".") {
+		parts++
+		if part == "" || len(part) > 3 || len(part) > 1 && part[0] == '0' {
+			return false
+		}
+		n := 0
+		for i := 0; i < len(part); i++ {
+			if !isDigit(part[i]) {
+				return false
+			}
+			n = n*10 + int(part[i]-'0')
+		}
+		if n > 255 {
+			return false
+		}
+	}
+	return parts == 4
+}
