@@ -269,3 +269,41 @@ func TestSitemapForms(t *testing.T) {
 		}
 	})
 }
+
+// TestSitemapFromRobots starts from a page, not a sitemap: with
+// sitemap_from_robots the site's robots.txt is read for its Sitemap: lines,
+// once per site.
+func TestSitemapFromRobots(t *testing.T) {
+	srv, hits := sitemapSite(t)
+	spec := strings.Replace(sitemapSpec, `sitemap_urls: ["{{URL}}/robots.txt"]`,
+		`start_urls: ["{{URL}}/about", "{{URL}}/category/sf"]
+sitemap_from_robots: true`, 1)
+	s := parseSpec(t, strings.ReplaceAll(spec, "{{URL}}", srv.URL))
+	items, _ := crawl(t, s)
+	slices.Sort(items)
+	want := []string{
+		`book {"title":"books/1","lastmod":"2024-03-01","url":"` + srv.URL + `/books/1"}`,
+		`book {"title":"books/3","url":"` + srv.URL + `/books/3?a=1&b=2"}`,
+		`category {"name":"category/sf"}`,
+	}
+	if !reflect.DeepEqual(items, want) {
+		t.Errorf("items:\n%s\nwant:\n%s", strings.Join(items, "\n"), strings.Join(want, "\n"))
+	}
+	robots := 0
+	for _, h := range hits() {
+		if h == "/robots.txt" {
+			robots++
+		}
+	}
+	if robots != 1 {
+		t.Errorf("robots.txt fetched %d times, want once for the one site", robots)
+	}
+
+	var starts []string
+	for req := range s.StartRequests(context.Background()) {
+		starts = append(starts, strings.TrimPrefix(req.URL, srv.URL)+" "+req.Rule)
+	}
+	if want := []string{"/about ", "/robots.txt " + SitemapRule, "/category/sf "}; !reflect.DeepEqual(starts, want) {
+		t.Errorf("start requests %q, want %q: the site's robots.txt once, after its first page", starts, want)
+	}
+}

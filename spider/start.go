@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"crawl/downloader"
+	"crawl/urls"
 )
 
 // maxLine is the longest line of a start URLs file, newline included. A
@@ -41,13 +42,14 @@ const maxLine = 64 << 10
 // the reader is then closed, if it is an io.Closer, to release the read.
 func (s *Spider) StartRequests(ctx context.Context) iter.Seq2[*downloader.Request, error] {
 	return func(yield func(*downloader.Request, error) bool) {
+		robots := s.robotsSitemaps(yield)
 		for _, u := range s.startURLs {
-			if !yield(&downloader.Request{URL: u}, nil) {
+			if !yield(&downloader.Request{URL: u}, nil) || !robots(u) {
 				return
 			}
 		}
 		for _, u := range s.sitemapURLs {
-			if !yield(&downloader.Request{URL: u, Rule: SitemapRule}, nil) {
+			if !yield(&downloader.Request{URL: u, Rule: SitemapRule}, nil) || !robots(u) {
 				return
 			}
 		}
@@ -55,8 +57,38 @@ func (s *Spider) StartRequests(ctx context.Context) iter.Seq2[*downloader.Reques
 			return
 		}
 		if s.startRange != nil {
-			s.startRange.requests(yield)
+			s.startRange.requests(func(r *downloader.Request, err error) bool {
+				return yield(r, err) && (err != nil || robots(r.URL))
+			})
 		}
+	}
+}
+
+// robotsSitemaps returns a function that, with sitemap_from_robots, yields
+// the robots.txt of the URL's site as a sitemap request the first time it
+// meets the site (scheme, host and port), so that its Sitemap: lines are
+// read. It reports whether the consumer wants more. Sites met only in
+// start_urls_file are not asked: that file may hold millions of them.
+func (s *Spider) robotsSitemaps(yield func(*downloader.Request, error) bool) func(u string) bool {
+	if !s.sitemapFromRobots {
+		return func(string) bool { return true }
+	}
+	seen := map[string]bool{}
+	return func(u string) bool {
+		scheme := urls.Scheme(u)
+		if scheme != "http" && scheme != "https" {
+			return true
+		}
+		rest := u[len(scheme)+len("://"):]
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			rest = rest[:i]
+		}
+		origin := scheme + "://" + rest
+		if seen[origin] {
+			return true
+		}
+		seen[origin] = true
+		return yield(&downloader.Request{URL: origin + "/robots.txt", Rule: SitemapRule}, nil)
 	}
 }
 
@@ -215,4 +247,18 @@ func fileURL(u *url.URL, dir string) (string, error) {
 	}
 	abs := url.URL{Scheme: "file", Path: p, RawQuery: u.RawQuery}
 	return abs.String(), nil
+}
+
+// StartCount returns how many start requests the spider makes, and whether
+// that is known without reading anything: it is for start_urls and
+// start_urls_range, not for a start file or sitemaps.
+func (s *Spider) StartCount() (int64, bool) {
+	if s.startFile != "" || len(s.sitemapURLs) > 0 || s.sitemapFromRobots {
+		return 0, false
+	}
+	n := int64(len(s.startURLs))
+	if r := s.startRange; r != nil {
+		n += (r.to-r.from)/r.step + 1
+	}
+	return n, true
 }

@@ -30,6 +30,23 @@ func TestProgressLogLines(t *testing.T) {
 	if strings.Contains(r.stderr, "\r") {
 		t.Errorf("carriage return in stderr that is not a terminal:\n%q", r.stderr)
 	}
+	if strings.Contains(r.stderr, "eta=") {
+		t.Errorf("an ETA for a crawl that follows links, whose size is unknown:\n%s", r.stderr)
+	}
+}
+
+// TestProgressETA gives the progress an ETA when the crawl's size is known:
+// start_urls_range and no links followed.
+func TestProgressETA(t *testing.T) {
+	srv, _ := pageServer(t)
+	spec := writeSpec(t, t.TempDir(), "start_urls_range: {template: \"{{URL}}/p/{n}\", from: 1, to: 30}\n", srv.URL)
+	r := runCrawl(t, nil, "run", spec, "--rate", "40", "--progress-interval", "100ms")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !regexp.MustCompile(`msg=progress .* eta=\d+(\.\d+)?(ms|s)\b`).MatchString(r.stderr) {
+		t.Errorf("no ETA in the progress lines:\n%s", r.stderr)
+	}
 }
 
 // TestProgressLiveLine runs crawl with a pseudo-terminal on stderr: the

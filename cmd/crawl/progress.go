@@ -21,6 +21,9 @@ type progress struct {
 	st    *stats.Stats
 	load  func() (queued, inflight int64)
 	start time.Time
+	// total is the number of requests the crawl will make, when it is known
+	// (start requests counted in advance and no links followed), else 0.
+	total int64
 	// Exactly one of these is set.
 	status *statusWriter // a terminal: the live line
 	log    *slog.Logger  // not a terminal: a log line
@@ -52,13 +55,33 @@ func (p *progress) report(now time.Time) {
 	items := p.st.Get(stats.ItemsWritten)
 	errs := p.st.Sum(stats.Errors)
 	queued, inflight := p.load()
+	eta := p.eta(elapsed)
 	if p.status != nil {
-		p.status.setStatus(fmt.Sprintf("%d pages  %d items  %.1f pages/s  %d queued  %d in flight  %d errors  %s",
-			pages, items, rate, queued, inflight, errs, elapsed.Round(time.Second)))
+		line := fmt.Sprintf("%d pages  %d items  %.1f pages/s  %d queued  %d in flight  %d errors  %s",
+			pages, items, rate, queued, inflight, errs, elapsed.Round(time.Second))
+		if eta >= 0 {
+			line += fmt.Sprintf("  ETA %s", eta)
+		}
+		p.status.setStatus(line)
 		return
 	}
-	p.log.Info("progress", "pages", pages, "items", items, "pages_per_second", fmt.Sprintf("%.1f", rate),
-		"queued", queued, "in_flight", inflight, "errors", errs, "elapsed", elapsed.Round(time.Second).String())
+	attrs := []any{"pages", pages, "items", items, "pages_per_second", fmt.Sprintf("%.1f", rate),
+		"queued", queued, "in_flight", inflight, "errors", errs, "elapsed", elapsed.Round(time.Second).String()}
+	if eta >= 0 {
+		attrs = append(attrs, "eta", eta.String())
+	}
+	p.log.Info("progress", attrs...)
+}
+
+// eta estimates the time left from the requests made so far, or returns -1
+// when the total is unknown or nothing has been done yet.
+func (p *progress) eta(elapsed time.Duration) time.Duration {
+	done := p.st.Get(stats.Requests)
+	if p.total <= 0 || done == 0 {
+		return -1
+	}
+	left := max(p.total-done, 0)
+	return (time.Duration(float64(elapsed) * float64(left) / float64(done))).Round(time.Second)
 }
 
 // statusWriter is a terminal's standard error with a status line kept at

@@ -269,6 +269,12 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	}
 	if !o.quiet {
 		p := &progress{st: st, load: eng.Load, start: start, status: status, log: log}
+		if n, known := sp.StartCount(); known && sp.FollowRules() == 0 {
+			p.total = n
+			if o.engine.MaxPages > 0 {
+				p.total = min(n, int64(o.engine.MaxPages))
+			}
+		}
 		progressCtx, stopProgress := context.WithCancel(crawlCtx)
 		go func() { <-done; stopProgress() }()
 		watchers.Go(func() { p.run(progressCtx, o.progressInterval) })
