@@ -1,4 +1,9 @@
-// Package downloader fetches pages over HTTP(S) and from local files.
+// Package downloader fetches pages over HTTP(S) and from local files, as a
+// polite and robust crawler should: it can obey robots.txt, retries what is
+// worth retrying with backoff, follows redirects within limits, caps and
+// decompresses bodies, decodes HTML to UTF-8, keeps cookies, and can replay
+// responses from an on-disk cache. Each of these is one file: robots.go,
+// retry.go, body.go, charset.go, cache.go.
 package downloader
 
 import (
@@ -8,38 +13,60 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/publicsuffix"
+
+	"crawl/stats"
 )
 
 // DefaultUserAgent is the User-Agent sent when Config.UserAgent is empty.
+// Its product token, "crawl", is the name robots.txt groups address.
 const DefaultUserAgent = "crawl/0.1"
 
 // Defaults for the zero fields of Config.
 const (
-	DefaultTimeout      = 30 * time.Second
-	DefaultMaxBody      = 10 << 20
-	DefaultMaxRedirects = 10
-	defaultIdlePerHost  = 16
+	DefaultTimeout        = 30 * time.Second
+	DefaultMaxBody        = 10 << 20
+	DefaultMaxRedirects   = 10
+	DefaultRetries        = 2
+	DefaultMaxRetryWait   = 60 * time.Second
+	DefaultRobotsTTL      = 24 * time.Hour
+	DefaultRobotsErrorTTL = 10 * time.Minute
+	defaultIdlePerHost    = 16
 )
 
-// Config configures a Downloader. The zero value means the defaults.
+// NoRetries, as Config.Retries, turns retries off.
+const NoRetries = -1
+
+// Config configures a Downloader. The zero value means the defaults, which
+// are those of Scrapy's default settings: robots.txt not consulted, two
+// retries, cookies kept, no cache. (The crawl command, like a Scrapy
+// project, turns robots.txt on.)
 type Config struct {
-	// Timeout bounds a whole request: connecting, sending, and reading the
-	// entire body. Zero means DefaultTimeout.
+	// Timeout bounds each attempt at a request: connecting, sending, and
+	// reading the entire body. A retry gets a fresh Timeout. Zero means
+	// DefaultTimeout.
 	Timeout time.Duration
 	// UserAgent is sent with every request unless the request sets its own.
-	// Empty means DefaultUserAgent.
+	// Its product token (the leading letters, "_" and "-") also picks the
+	// robots.txt group that applies. Empty means DefaultUserAgent.
 	UserAgent string
-	// MaxBody is the most body bytes read from one response; a longer body is
-	// cut there and the response marked Truncated. Zero means DefaultMaxBody.
+	// MaxBody is the most body bytes read from one response, counted after
+	// decompression; a longer body is cut there and the response marked
+	// Truncated. Zero means DefaultMaxBody.
 	MaxBody int64
 	// IdleConnsPerHost is how many idle connections are kept per host for
 	// reuse; set it to at least the number of concurrent requests per host.
@@ -48,15 +75,76 @@ type Config struct {
 	// CheckRedirect, if set, is asked about every redirect target before it
 	// is followed; a non-nil error stops the redirect and fails the request.
 	CheckRedirect func(target string) error
+
+	// ObeyRobots makes the Downloader fetch the robots.txt of each origin
+	// (scheme, host and port) once, and refuse the URLs it disallows, and
+	// redirects to them, with an error wrapping ErrRobotsDenied. False, the
+	// zero value, fetches every URL without asking.
+	ObeyRobots bool
+	// RobotsTTL is how long a robots.txt that was fetched (or answered 4xx)
+	// is used before it is fetched again. Zero means DefaultRobotsTTL, the
+	// 24 hours of RFC 9309 section 2.4.
+	RobotsTTL time.Duration
+	// RobotsErrorTTL is how long an origin whose robots.txt answered 429 or
+	// 5xx, or could not be reached, stays wholly disallowed before its
+	// robots.txt is tried again. Zero means DefaultRobotsErrorTTL.
+	RobotsErrorTTL time.Duration
+
+	// Retries is how many times a request is tried again after a network
+	// error, a timeout, or a 408, 429, 500, 502, 503, 504, 522 or 524
+	// answer. Zero means DefaultRetries; NoRetries (or any negative value)
+	// means none.
+	Retries int
+	// MaxRetryWait caps the wait before a retry. A Retry-After header
+	// asking for longer ends the retries: the answer is returned as it is.
+	// Zero means DefaultMaxRetryWait.
+	MaxRetryWait time.Duration
+
+	// DisableCookies turns off the cookie jar. By default cookies are kept
+	// for the life of the Downloader, per domain, as a browser would.
+	DisableCookies bool
+	// Proxy is the URL of a proxy for every request (http, https, socks5 or
+	// socks5h). Empty means the environment's HTTP_PROXY, HTTPS_PROXY and
+	// NO_PROXY. An invalid URL makes every HTTP fetch fail; ParseProxy
+	// checks one beforehand.
+	Proxy string
+	// TLSConfig, if set, is the TLS configuration for HTTPS connections,
+	// for example with extra root certificates. Nil means the system's.
+	TLSConfig *tls.Config
+
+	// CacheDir, if set, is a directory of stored responses: a request
+	// found there is answered from it instead of the network, and a
+	// response fetched is stored there. See cache.go for what is stored.
+	CacheDir string
+	// CacheTTL is how long a stored response is used. Zero means for ever.
+	CacheTTL time.Duration
+	// CacheRefresh fetches every request from the network even when it is
+	// stored, and overwrites what was stored.
+	CacheRefresh bool
+
+	// Stats receives the Downloader's counters: retries, robots.txt
+	// fetches, cache hits, decoded charsets. Nil means they are not kept.
+	Stats *stats.Stats
 }
 
-// Downloader fetches requests. It is safe for concurrent use.
+// Downloader fetches requests. It is safe for concurrent use. It starts no
+// goroutines of its own; Close releases its idle connections.
 type Downloader struct {
-	cfg    Config
-	client *http.Client
+	cfg          Config
+	client       *http.Client // pages: up to 10 redirects, each one checked
+	robotsClient *http.Client // robots.txt: up to 5 redirects, anywhere
+	proxyErr     error
+	robots       robotsCache
+	cache        *diskCache // nil without Config.CacheDir
+	st           *stats.Stats
+
+	// Time and chance, replaced in tests.
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+	jitter func() float64 // in [0, 1)
 }
 
-// New returns a Downloader with its own connection pool.
+// New returns a Downloader with its own connection pool and cookie jar.
 func New(cfg Config) *Downloader {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
@@ -70,16 +158,79 @@ func New(cfg Config) *Downloader {
 	if cfg.IdleConnsPerHost <= 0 {
 		cfg.IdleConnsPerHost = defaultIdlePerHost
 	}
+	if cfg.RobotsTTL <= 0 {
+		cfg.RobotsTTL = DefaultRobotsTTL
+	}
+	if cfg.RobotsErrorTTL <= 0 {
+		cfg.RobotsErrorTTL = DefaultRobotsErrorTTL
+	}
+	switch {
+	case cfg.Retries == 0:
+		cfg.Retries = DefaultRetries
+	case cfg.Retries < 0:
+		cfg.Retries = 0
+	}
+	if cfg.MaxRetryWait <= 0 {
+		cfg.MaxRetryWait = DefaultMaxRetryWait
+	}
+	d := &Downloader{
+		cfg:    cfg,
+		st:     cfg.Stats,
+		now:    time.Now,
+		sleep:  sleepCtx,
+		jitter: rand.Float64,
+	}
+	if d.st == nil {
+		d.st = new(stats.Stats)
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 0 // no global cap: the per-host cap is what matters
 	tr.MaxIdleConnsPerHost = cfg.IdleConnsPerHost
-	d := &Downloader{cfg: cfg}
-	d.client = &http.Client{Transport: tr, CheckRedirect: d.checkRedirect}
+	tr.ForceAttemptHTTP2 = true // also with a custom TLSConfig
+	if cfg.TLSConfig != nil {
+		tr.TLSClientConfig = cfg.TLSConfig.Clone()
+	}
+	if cfg.Proxy != "" {
+		if u, err := ParseProxy(cfg.Proxy); err != nil {
+			d.proxyErr = err
+		} else {
+			tr.Proxy = http.ProxyURL(u)
+		}
+	}
+	var jar http.CookieJar
+	if !cfg.DisableCookies {
+		// cookiejar.New fails only for options it does not have.
+		jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
+	}
+	d.client = &http.Client{Transport: tr, Jar: jar, CheckRedirect: d.checkRedirect}
+	d.robotsClient = &http.Client{Transport: tr, Jar: jar, CheckRedirect: checkRobotsRedirect}
+	d.robots.init()
+	if cfg.CacheDir != "" {
+		d.cache = &diskCache{dir: cfg.CacheDir, ttl: cfg.CacheTTL}
+	}
 	return d
 }
 
+// ParseProxy parses a proxy URL as Config.Proxy takes it.
+func ParseProxy(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("proxy %q: %w", raw, err)
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h":
+	default:
+		return nil, fmt.Errorf("proxy %q: scheme must be http, https, socks5 or socks5h", raw)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("proxy %q: no host", raw)
+	}
+	return u, nil
+}
+
 // Close closes the idle connections the Downloader keeps for reuse. Call it
-// when the crawl is over; requests in flight are not affected.
+// when the crawl is over; requests in flight are not affected, and the
+// Downloader stays usable.
 func (d *Downloader) Close() {
 	d.client.CloseIdleConnections()
 }
@@ -89,6 +240,17 @@ var ErrBody = errors.New("read body")
 
 // ErrRedirect is wrapped by errors for redirects that were not followed.
 var ErrRedirect = errors.New("redirect refused")
+
+// ErrRobotsDenied is wrapped by the error for a request that robots.txt
+// disallows, or whose redirect leads to a URL it disallows. The request
+// was not sent.
+var ErrRobotsDenied = errors.New("denied by robots.txt")
+
+// ErrRobotsUnreachable is wrapped by the error for a request to an origin
+// whose robots.txt could not be fetched at all (a network error or a
+// timeout). The request was not sent; the error also wraps the cause, so
+// ErrorKind sorts it by that (connection_refused, timeout, and so on).
+var ErrRobotsUnreachable = errors.New("robots.txt unreachable")
 
 func (d *Downloader) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > DefaultMaxRedirects {
@@ -108,22 +270,29 @@ func (d *Downloader) checkRedirect(req *http.Request, via []*http.Request) error
 			return fmt.Errorf("%w: %w", ErrRedirect, err)
 		}
 	}
+	if err := d.checkRobots(req.Context(), req.URL, req.Header.Get("User-Agent")); err != nil {
+		return fmt.Errorf("redirect to %s: %w", target, err)
+	}
 	return nil
 }
 
 // Fetch fetches req and reads its whole body. A response of any status is a
-// Response, not an error; errors are for requests that got no response.
-// Errors wrap what was being done and the URL; ErrorKind sorts them.
+// Response, not an error; errors are for requests that got no response:
+// after the last retry, or at once when robots.txt disallows the request
+// (ErrRobotsDenied) or ctx is done. Errors wrap what was being done and the
+// URL; ErrorKind sorts them.
 func (d *Downloader) Fetch(ctx context.Context, req *Request) (*Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
-	defer cancel()
 	u, err := url.Parse(req.URL)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
 	}
 	switch u.Scheme {
 	case "http", "https":
-		return d.fetchHTTP(ctx, req)
+		resp, err := d.fetchHTTP(ctx, req, u)
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+		}
+		return resp, nil
 	case "file":
 		return d.fetchFile(req, u)
 	default:
@@ -131,41 +300,128 @@ func (d *Downloader) Fetch(ctx context.Context, req *Request) (*Response, error)
 	}
 }
 
-func (d *Downloader) fetchHTTP(ctx context.Context, req *Request) (*Response, error) {
+func (d *Downloader) fetchHTTP(ctx context.Context, req *Request, u *url.URL) (*Response, error) {
+	if d.proxyErr != nil {
+		return nil, d.proxyErr
+	}
+	if err := d.checkRobots(ctx, u, req.Header.Get("User-Agent")); err != nil {
+		return nil, err
+	}
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
 	}
-	var body io.Reader
-	if req.Body != nil {
-		body = bytes.NewReader(req.Body)
-	}
-	hreq, err := http.NewRequestWithContext(ctx, method, req.URL, body)
+	x, err := d.exchange(ctx, d.client, method, req.URL, req.Header, req.Body, d.cfg.MaxBody)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+		return nil, err
 	}
-	for k, vs := range req.Header {
-		hreq.Header[k] = vs
+	resp := &Response{
+		Request:   req,
+		URL:       x.url,
+		Status:    x.status,
+		Header:    x.header,
+		Body:      x.body,
+		Truncated: x.truncated,
+	}
+	if isHTML(resp.ContentType()) {
+		d.toUTF8(resp, resp.Header.Get("Content-Type"))
+	}
+	return resp, nil
+}
+
+// exchange is one HTTP request and its response as read: the final URL after
+// redirects, the status, the header, and the body after decompression.
+type exchange struct {
+	url       string
+	status    int
+	header    http.Header
+	body      []byte
+	truncated bool
+}
+
+// exchange answers a request from the cache, or else from the network with
+// retries, storing what the network answered.
+func (d *Downloader) exchange(ctx context.Context, client *http.Client, method, rawurl string, header http.Header, body []byte, maxBody int64) (*exchange, error) {
+	var key string
+	if d.cache != nil {
+		key = cacheKey(method, rawurl, body)
+		if !d.cfg.CacheRefresh {
+			if x, ok := d.cache.get(key, d.now()); ok {
+				d.st.Inc(stats.CacheHit)
+				return x, nil
+			}
+		}
+		d.st.Inc(stats.CacheMiss)
+	}
+	x, err := d.retry(ctx, client, method, rawurl, header, body, maxBody)
+	if err == nil && d.cache != nil && cacheable(x.status) {
+		if err := d.cache.put(key, method+" "+rawurl, x, d.now()); err != nil {
+			d.st.Inc(stats.CacheErrors)
+		}
+	}
+	return x, err
+}
+
+// defaultHeaders are sent unless the request sets its own: Accept and
+// Accept-Language as Scrapy's DEFAULT_REQUEST_HEADERS, and Accept-Encoding
+// set here so that the transport leaves the body to readBody, which counts
+// MaxBody after decompression.
+var defaultHeaders = [][2]string{
+	{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+	{"Accept-Language", "en"},
+	{"Accept-Encoding", acceptEncoding},
+}
+
+// attempt makes one try at a request, within Config.Timeout.
+func (d *Downloader) attempt(ctx context.Context, client *http.Client, method, rawurl string, header http.Header, body []byte, maxBody int64) (*exchange, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	defer cancel()
+	// reused says whether the last connection the request (or a redirect
+	// hop) got had served an earlier request. A robots.txt fetch made while
+	// a redirect is checked reports here too, but the hop's own connection
+	// is reported after it.
+	var reused atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { reused.Store(info.Reused) },
+	})
+	var rb io.Reader
+	if body != nil {
+		rb = bytes.NewReader(body)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, method, rawurl, rb)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range header {
+		hreq.Header[k] = vs // shared, never modified: Set below replaces whole entries
 	}
 	if hreq.Header.Get("User-Agent") == "" {
 		hreq.Header.Set("User-Agent", d.cfg.UserAgent)
 	}
-	resp, err := d.client.Do(hreq)
+	for _, kv := range defaultHeaders {
+		if hreq.Header.Get(kv[0]) == "" {
+			hreq.Header.Set(kv[0], kv[1])
+		}
+	}
+	resp, err := client.Do(hreq)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", req.URL, unwrapURLError(err))
+		err = unwrapURLError(err)
+		if reused.Load() {
+			err = &staleConnError{err}
+		}
+		return nil, err
 	}
 	defer resp.Body.Close()
-	data, truncated, err := readLimited(resp.Body, d.cfg.MaxBody)
+	data, truncated, err := readBody(resp, maxBody)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w: %w", req.URL, ErrBody, err)
+		return nil, fmt.Errorf("%w: %w", ErrBody, err)
 	}
-	return &Response{
-		Request:   req,
-		URL:       resp.Request.URL.String(),
-		Status:    resp.StatusCode,
-		Header:    resp.Header,
-		Body:      data,
-		Truncated: truncated,
+	return &exchange{
+		url:       resp.Request.URL.String(),
+		status:    resp.StatusCode,
+		header:    resp.Header,
+		body:      data,
+		truncated: truncated,
 	}, nil
 }
 
@@ -181,7 +437,8 @@ func unwrapURLError(err error) error {
 
 // fetchFile reads a local file, as Scrapy's file:// handler does. It is only
 // ever asked for URLs from the spider file or from pages that were themselves
-// local files: the spider never follows a web page's link to file://.
+// local files: the spider never follows a web page's link to file://. A file
+// has no robots.txt, is never cached, and is never retried.
 func (d *Downloader) fetchFile(req *Request, u *url.URL) (*Response, error) {
 	if u.Host != "" && u.Host != "localhost" {
 		return nil, fmt.Errorf("fetch %s: file URL names host %q: only local files can be read", req.URL, u.Host)
@@ -205,24 +462,18 @@ func (d *Downloader) fetchFile(req *Request, u *url.URL) (*Response, error) {
 	}
 	h := http.Header{}
 	h.Set("Content-Type", ctype)
-	return &Response{Request: req, URL: req.URL, Status: http.StatusOK, Header: h, Body: data, Truncated: truncated}, nil
-}
-
-// readLimited reads r to the end or to max bytes, whichever comes first.
-func readLimited(r io.Reader, max int64) ([]byte, bool, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, false, err
+	resp := &Response{Request: req, URL: req.URL, Status: http.StatusOK, Header: h, Body: data, Truncated: truncated}
+	if mt := mediaType(ctype); isHTML(mt) {
+		// The charset that mime guessed from the extension is no
+		// evidence: let the file's BOM or <meta> speak.
+		d.toUTF8(resp, mt)
 	}
-	if int64(len(data)) > max {
-		return data[:max], true, nil
-	}
-	return data, false, nil
+	return resp, nil
 }
 
 // ErrorKind sorts a Fetch error into a short snake_case kind for the stats:
-// timeout, dns, connection_refused, connection_reset, tls, redirect,
-// not_found, body, or other.
+// robots_denied, timeout, dns, connection_refused, connection_reset, tls,
+// redirect, not_found, body, or other.
 func ErrorKind(err error) string {
 	var dnsErr *net.DNSError
 	var netErr net.Error
@@ -231,6 +482,8 @@ func ErrorKind(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, ErrRobotsDenied):
+		return "robots_denied"
 	case errors.Is(err, ErrRedirect):
 		return "redirect"
 	case errors.Is(err, context.DeadlineExceeded):
@@ -239,7 +492,8 @@ func ErrorKind(err error) string {
 		return "dns"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection_refused"
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, io.EOF): // the server hung up before it answered
 		return "connection_reset"
 	case errors.As(err, &certErr), errors.As(err, &recErr), errors.Is(err, http.ErrSchemeMismatch):
 		return "tls"

@@ -20,7 +20,8 @@ type Request struct {
 }
 
 // Response is a fetched page. URL is the final URL after redirects; Body is
-// the whole body as read (at most Config.MaxBody bytes).
+// the whole body as read (at most Config.MaxBody bytes), decompressed, and
+// for an HTML page decoded to UTF-8.
 type Response struct {
 	Request   *Request
 	URL       string
@@ -28,6 +29,10 @@ type Response struct {
 	Header    http.Header
 	Body      []byte
 	Truncated bool // the body was longer than Config.MaxBody and was cut there
+	// Charset is the character encoding an HTML body came in, as a WHATWG
+	// name ("utf-8", "shift_jis", "windows-1251"); Body has been decoded
+	// from it to UTF-8. It is empty for other media types.
+	Charset string
 }
 
 // ContentType returns the media type of the response without parameters,

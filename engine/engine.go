@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"log/slog"
 	"strconv"
@@ -400,6 +401,12 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 	if err != nil {
 		if ctx.Err() != nil {
 			return r, ctx.Err()
+		}
+		if errors.Is(err, downloader.ErrRobotsDenied) {
+			// Not sent, by choice: counted apart, and never an error.
+			st.Inc(stats.RobotsDenied)
+			log.Debug("request denied by robots.txt", "url", req.URL, "error", err)
+			return r, nil
 		}
 		kind := downloader.ErrorKind(err)
 		st.Inc(stats.Errors + kind)

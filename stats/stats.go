@@ -27,6 +27,15 @@ const (
 	DepthLimited = "requests/depth_limit" // links not followed: beyond --depth
 	LinksSkipped = "links/skipped/"       // links not followed, by reason
 	StartErrors  = "start/invalid"        // start URLs that could not be used
+
+	RobotsDenied     = "requests/robots_denied"     // requests not sent: robots.txt disallows them
+	RetriesExhausted = "requests/retries_exhausted" // requests that still failed after their last retry
+	Retries          = "retries/"                   // retries, by reason: a status code or an error kind
+	Robots           = "robots/"                    // robots.txt fetches by outcome: fetched, missing, unavailable, unreachable
+	CacheHit         = "cache/hit"                  // responses read from the --cache directory
+	CacheMiss        = "cache/miss"                 // responses fetched while a cache was in use
+	CacheErrors      = "cache/error"                // responses that could not be written to the cache
+	Charset          = "charset/"                   // HTML responses decoded to UTF-8, by original charset
 )
 
 // Stats is a set of named counters. The zero value is ready to use, and a

@@ -111,8 +111,8 @@ func runBench(ctx context.Context, opts benchOptions, out io.Writer) error {
 		return fmt.Errorf("the built-in spider: %w", err) // a bug, not a usage error
 	}
 	st := new(stats.Stats)
-	// As `crawl run` does.
-	dl := downloader.New(downloader.Config{IdleConnsPerHost: opts.workers})
+	// As `crawl run` does by default: robots.txt is fetched once, and obeyed.
+	dl := downloader.New(downloader.Config{IdleConnsPerHost: opts.workers, ObeyRobots: true, Stats: st})
 	defer dl.Close()
 	timed := &bench.Timed{Fetcher: dl}
 	cfg := bench.Config(opts.workers, st)

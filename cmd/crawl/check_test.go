@@ -204,6 +204,9 @@ func TestRunJSONAPI(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.RequestURI() {
+		case "/robots.txt":
+			http.NotFound(w, r)
+			return
 		case "/api?page=1":
 			io.WriteString(w, `{"data": [{"id": 1, "name": "a", "detail": "/detail/1"}, {"id": 2, "name": "b", "detail": "/detail/2"}], "links": {"next": "/api?page=2"}}`)
 		case "/api?page=2":

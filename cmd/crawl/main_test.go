@@ -69,11 +69,15 @@ func writeSpec(t *testing.T, dir, spec, url string) string {
 }
 
 // pageServer serves an endless site: /p/N has an <h1> and links to N+1 and
-// N+2. It counts requests.
+// N+2. It counts requests for pages; it has no robots.txt.
 func pageServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
 		n.Add(1)
 		var i int
 		fmt.Sscanf(r.URL.Path, "/p/%d", &i)

@@ -43,7 +43,7 @@ type runOptions struct {
 	statsPath        string
 	strict           bool
 	engine           engine.Config     // flags bound straight in; Stats, Log, Canon set by run
-	download         downloader.Config // likewise; CheckRedirect set by run
+	download         downloader.Config // likewise; IdleConnsPerHost, CheckRedirect, Stats set by run
 
 	spider  *spider.Spider    // loaded and validated by PreRunE
 	level   slog.Level        // from logLevel, verbose and quiet
@@ -239,8 +239,9 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	sp.Stdin = closableStdin(stdin)
 	sp.Stats = st
 	dcfg := o.download
-	dcfg.IdleConnsPerHost = o.engine.Workers
+	dcfg.IdleConnsPerHost = o.engine.Politeness.PerHost // at least what one host may have in flight
 	dcfg.CheckRedirect = sp.CheckRedirect
+	dcfg.Stats = st
 	dl := downloader.New(dcfg)
 	defer dl.Close()
 	ecfg := o.engine

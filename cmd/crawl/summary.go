@@ -31,6 +31,20 @@ func printSummary(w io.Writer, st *stats.Stats, reason engine.Reason, elapsed ti
 	line("pages", pages, fmt.Sprintf("%.1f/s", float64(pages)/max(secs, 1e-9)))
 	line("responses", pages, group(st, stats.Status))
 	line("errors", st.Sum(stats.Errors), group(st, stats.Errors))
+	line("robots denied", st.Get(stats.RobotsDenied), "requests robots.txt disallows, not sent")
+	line("robots.txt", st.Sum(stats.Robots), group(st, stats.Robots))
+	retries := group(st, stats.Retries)
+	if n := st.Get(stats.RetriesExhausted); n > 0 {
+		retries = strings.TrimPrefix(retries+fmt.Sprintf("; requests that still failed: %d", n), "; ")
+	}
+	line("retries", st.Sum(stats.Retries), retries)
+	if hits, misses := st.Get(stats.CacheHit), st.Get(stats.CacheMiss); hits+misses > 0 {
+		detail := fmt.Sprintf("hit: %d, miss: %d", hits, misses)
+		if n := st.Get(stats.CacheErrors); n > 0 {
+			detail += fmt.Sprintf(", not stored: %d", n)
+		}
+		line("cache", hits, detail)
+	}
 	line("not parsed", st.Sum(stats.Skipped), group(st, stats.Skipped))
 	line("truncated", st.Get(stats.Truncated), "bodies cut at the size limit")
 	line("items scraped", st.Get(stats.ItemsScraped), "")
