@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,9 +28,9 @@ type progress struct {
 	log    *slog.Logger  // not a terminal: a log line
 }
 
-// run reports until ctx is done, then clears the live line. It is started
-// and waited for by run's caller.
-func (p *progress) run(ctx context.Context, interval time.Duration) {
+// run reports until done is closed, then clears the live line. It is
+// started and waited for by run's caller.
+func (p *progress) run(done <-chan struct{}, interval time.Duration) {
 	if p.status != nil {
 		interval = ttyRedraw
 		defer p.status.setStatus("")
@@ -40,7 +39,7 @@ func (p *progress) run(ctx context.Context, interval time.Duration) {
 	defer t.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-done:
 			return
 		case now := <-t.C:
 			p.report(now)

@@ -276,9 +276,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 				p.total = min(n, int64(o.engine.MaxPages))
 			}
 		}
-		progressCtx, stopProgress := context.WithCancel(crawlCtx)
-		go func() { <-done; stopProgress() }()
-		watchers.Go(func() { p.run(progressCtx, o.progressInterval) })
+		watchers.Go(func() { p.run(done, o.progressInterval) })
 	}
 
 	items := make(chan *item.Item, 2*o.engine.Workers)
