@@ -206,6 +206,22 @@ func (s *Spider) ItemRules() []string {
 	return names
 }
 
+// FieldNames returns the name of every field the spider's items may have,
+// each once, in file order: the columns of a CSV output.
+func (s *Spider) FieldNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, r := range s.items {
+		for _, n := range r.names {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
 // FollowRules returns the number of follow rules.
 func (s *Spider) FollowRules() int { return len(s.follow) }
 

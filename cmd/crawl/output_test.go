@@ -119,6 +119,30 @@ func TestFormats(t *testing.T) {
 	}
 }
 
+// TestCSVColumnsAreTheSpidersFields gives the first item fewer fields than
+// the spider declares, and has two item rules: the header still has every
+// field of both, in file order.
+func TestCSVColumnsAreTheSpidersFields(t *testing.T) {
+	srv, _ := pageServer(t)
+	dir := t.TempDir()
+	spec := writeSpec(t, dir, `start_urls: ["{{URL}}/p/1"]
+items:
+  - name: page
+    fields: {title: "h1::text", missing: "h2::text", url: "@url"}
+  - name: link
+    fields: {first: "a::attr(href)", title: "h1::text"}
+`, srv.URL)
+	out := filepath.Join(dir, "items.csv")
+	mustRun(t, "run", spec, "-o", out)
+	rows := readCSV(t, out)
+	if got, want := strings.Join(rows[0], ","), "title,missing,url,first"; got != want {
+		t.Errorf("header %q, want %q", got, want)
+	}
+	if len(rows) != 3 || rows[1][1] != "" || rows[2][3] != "/p/2" {
+		t.Errorf("rows %q", rows)
+	}
+}
+
 func TestCSVListsAndNested(t *testing.T) {
 	srv, _ := pageServer(t)
 	dir := t.TempDir()

@@ -230,7 +230,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		stderr = status // log lines then appear above the live line
 	}
 	log := o.logger(stderr)
-	w, closeOut, err := o.openOutputs(stdout, nil)
+	w, closeOut, err := o.openOutputs(stdout, o.spider.FieldNames())
 	if err != nil {
 		return usageError{err}
 	}
