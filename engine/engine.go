@@ -253,7 +253,7 @@ func (e *Engine) startBuffer() int { return 4 * e.cfg.Workers }
 func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, results <-chan result, claims <-chan claim, starts <-chan start) (Reason, error) {
 	var (
 		frontier   = newFrontier(e.cfg.Politeness, e.cfg.QueueMemory, e.cfg.SpillDir)
-		seen       = seenSet{}
+		seen       = new(seenSet)
 		inflight   int
 		dispatched int
 		next       *downloader.Request
