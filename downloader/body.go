@@ -2,6 +2,7 @@ package downloader
 
 import (
 	"bufio"
+	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
@@ -35,11 +36,13 @@ func readBody(resp *http.Response, max int64) ([]byte, bool, error) {
 	codings := contentCodings(resp.Header)
 	for _, c := range codings {
 		if decoders[c] == nil {
-			return readLimited(resp.Body, max)
+			return readLimited(resp.Body, max, -1)
 		}
 	}
 	var r io.Reader = resp.Body
+	size := resp.ContentLength // the body's size when it is not encoded
 	if len(codings) > 0 {
+		size = -1
 		resp.Header.Del("Content-Encoding")
 		resp.Header.Del("Content-Length")
 		// Codings are listed in the order they were applied.
@@ -54,7 +57,7 @@ func readBody(resp *http.Response, max int64) ([]byte, bool, error) {
 			}
 		}
 	}
-	return readLimited(r, max)
+	return readLimited(r, max, size)
 }
 
 // contentCodings returns the codings of a Content-Encoding header, in the
@@ -89,12 +92,20 @@ func inflate(r *bufio.Reader) (io.Reader, error) {
 }
 
 // readLimited reads r to the end or to max bytes, whichever comes first,
-// and reports whether there was more.
-func readLimited(r io.Reader, max int64) ([]byte, bool, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
+// and reports whether there was more. size, when it is not negative, is
+// what the body should hold (its Content-Length): the buffer is made that
+// large at once, rather than grown from a few hundred bytes by doubling.
+func readLimited(r io.Reader, max, size int64) ([]byte, bool, error) {
+	var buf bytes.Buffer
+	if size >= 0 {
+		// ReadFrom wants bytes.MinRead free before each read, the last
+		// one (which finds the end) included.
+		buf.Grow(int(min(size, max)) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, max+1)); err != nil {
 		return nil, false, err
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > max {
 		return data[:max], true, nil
 	}

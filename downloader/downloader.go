@@ -449,10 +449,16 @@ func (d *Downloader) fetchFile(req *Request, u *url.URL) (*Response, error) {
 		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("fetch %s: %s is a directory", req.URL, path)
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil {
+		if fi.IsDir() {
+			return nil, fmt.Errorf("fetch %s: %s is a directory", req.URL, path)
+		}
+		if fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
 	}
-	data, truncated, err := readLimited(f, d.cfg.MaxBody)
+	data, truncated, err := readLimited(f, d.cfg.MaxBody, size)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
 	}
