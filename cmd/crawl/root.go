@@ -67,13 +67,13 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, errInterrupted):
 		return 130
 	case errors.As(err, &serr):
-		fmt.Fprintf(stderr, "crawl: %v\n", err)
+		fmt.Fprintf(stderr, "crawl: %s\n", redact(err.Error()))
 		return 3
 	case errors.As(err, &uerr):
-		fmt.Fprintf(stderr, "crawl: %v\n", err)
+		fmt.Fprintf(stderr, "crawl: %s\n", redact(err.Error()))
 		return 2
 	default:
-		fmt.Fprintf(stderr, "crawl: %v\n", err)
+		fmt.Fprintf(stderr, "crawl: %s\n", redact(err.Error()))
 		return 1
 	}
 }

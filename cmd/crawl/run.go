@@ -372,7 +372,7 @@ func watchSignal(ctx context.Context, done <-chan struct{}, grace time.Duration,
 
 // logger returns the structured logger for a crawl, writing to w.
 func (o *runOptions) logger(w io.Writer) *slog.Logger {
-	hopts := &slog.HandlerOptions{Level: o.level}
+	hopts := &slog.HandlerOptions{Level: o.level, ReplaceAttr: redactAttr}
 	if o.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, hopts))
 	}
