@@ -7,6 +7,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"log/slog"
 	"strconv"
@@ -53,6 +54,11 @@ type Config struct {
 	QueueMemory int
 	// SpillDir is where that file is made. Empty means os.TempDir().
 	SpillDir string
+	// Frontier holds the requests waiting, the requests seen and the
+	// politeness state. Nil means a MemoryFrontier made from Politeness,
+	// QueueMemory and SpillDir, which Run closes; a Frontier given here is
+	// the caller's to close, and carries its own politeness.
+	Frontier Frontier
 	// Canon is the canonical form that requests are de-duplicated by.
 	Canon urls.Canon
 	// Stats receives the crawl's counters. Nil means a private Stats.
@@ -95,6 +101,8 @@ const (
 	MaxErrors   Reason = "max_errors"  // Config.MaxErrors requests failed
 	Interrupted Reason = "interrupted" // stopped by a signal
 	Cancelled   Reason = "cancelled"   // the context was cancelled
+	// CommitFailed: the frontier could not record a page as done.
+	CommitFailed Reason = "commit_failed"
 )
 
 // Engine runs one crawl. Create it with New; call Run once. Its methods are
@@ -112,6 +120,11 @@ type Engine struct {
 	errors   atomic.Int64
 	queued   atomic.Int64 // frontier length, published by the scheduler
 	inflight atomic.Int64 // requests handed out and not yet reported back
+
+	// committer is cfg.Frontier when it must hear of each page's items
+	// being written; emit then keeps each page's items together.
+	committer Committer
+	emit      sync.Mutex
 }
 
 // New returns an Engine that crawls s with f.
@@ -126,6 +139,7 @@ func New(cfg Config, s Spider, f Fetcher) *Engine {
 		cfg.Log = slog.Default()
 	}
 	e := &Engine{cfg: cfg, spider: s, fetcher: f, stop: make(chan struct{})}
+	e.committer, _ = cfg.Frontier.(Committer)
 	if cfg.Rate > 0 {
 		e.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
 	}
@@ -165,8 +179,10 @@ type link struct {
 // result is what a worker reports to the scheduler when it is done with a
 // request: the links the page led to, and how the host answered.
 type result struct {
-	url        string
+	req        *downloader.Request
 	links      []link
+	items      []*item.Item // for a Committer frontier, sent on after the result
+	attempted  bool         // fetched or tried; false when stopped first
 	latency    time.Duration
 	status     int // 0 when the request got no response
 	crawlDelay time.Duration
@@ -175,8 +191,14 @@ type result struct {
 // claim asks the scheduler whether a page reached through a redirect is new:
 // its answer is true only for the first request that leads to the page.
 type claim struct {
+	req   *downloader.Request
 	fp    uint64
-	reply chan bool
+	reply chan claimReply
+}
+
+type claimReply struct {
+	fresh bool
+	err   error
 }
 
 // Run crawls until nothing is left to fetch, a limit is reached, Stop is
@@ -185,6 +207,12 @@ type claim struct {
 // returned. Cancelling ctx aborts requests in flight; for a graceful end,
 // call Stop and cancel ctx only if the requests in flight take too long.
 func (e *Engine) Run(ctx context.Context, out chan<- *item.Item) (Reason, error) {
+	fr := e.cfg.Frontier
+	if fr == nil {
+		m := NewMemoryFrontier(e.cfg.Politeness, e.cfg.QueueMemory, e.cfg.SpillDir)
+		defer m.Close()
+		fr = m
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	// Bounded queue: the scheduler hands requests to the workers over a
 	// channel that holds one per worker. The frontier behind it is where the
@@ -196,9 +224,13 @@ func (e *Engine) Run(ctx context.Context, out chan<- *item.Item) (Reason, error)
 
 	feedCtx, stopFeed := context.WithCancel(gctx)
 	defer stopFeed()
+	skip := int64(0)
+	if s, ok := fr.(Starter); ok {
+		skip = s.StartsTaken()
+	}
 	g.Go(func() error {
 		defer close(starts)
-		e.feed(feedCtx, starts)
+		e.feed(feedCtx, starts, skip)
 		return nil
 	})
 	w := &worker{e: e, results: results, claims: claims, out: out}
@@ -210,7 +242,7 @@ func (e *Engine) Run(ctx context.Context, out chan<- *item.Item) (Reason, error)
 		defer close(reqs)
 		defer stopFeed()
 		var err error
-		reason, err = e.schedule(gctx, reqs, results, claims, starts)
+		reason, err = e.schedule(gctx, fr, reqs, results, claims, starts)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -224,8 +256,13 @@ func (e *Engine) Run(ctx context.Context, out chan<- *item.Item) (Reason, error)
 
 // feed pulls start requests from the spider's generator one at a time, only
 // as fast as the scheduler takes them: the generator is never run ahead.
-func (e *Engine) feed(ctx context.Context, starts chan<- start) {
+// The first skip values were taken by an earlier run of the crawl.
+func (e *Engine) feed(ctx context.Context, starts chan<- start, skip int64) {
 	for req, err := range e.spider.StartRequests(ctx) {
+		if skip > 0 {
+			skip--
+			continue
+		}
 		s := start{req: req, err: err}
 		if err == nil {
 			s.fp, s.err = e.cfg.Canon.Fingerprint(req.URL)
@@ -244,16 +281,15 @@ func (e *Engine) feed(ctx context.Context, starts chan<- start) {
 // however many start requests there are.
 func (e *Engine) startBuffer() int { return 4 * e.cfg.Workers }
 
-// schedule is the one owner of the frontier, the seen set and the count of
-// requests in flight. It hands requests to the workers, takes back the links
-// they found, and ends the crawl when the frontier is empty, the start
-// requests are exhausted and nothing is in flight. Because it always accepts
-// results while it waits to hand out work, workers that both consume and
-// produce requests can never deadlock on a full queue.
-func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, results <-chan result, claims <-chan claim, starts <-chan start) (Reason, error) {
+// schedule is the one user of the frontier, and the owner of the count of
+// requests in flight. It hands requests to the workers, takes back the
+// links they found, and ends the crawl when the frontier is empty, the
+// start requests are exhausted and nothing is in flight (anywhere, for a
+// shared frontier). Because it always accepts results while it waits to
+// hand out work, workers that both consume and produce requests can never
+// deadlock on a full queue.
+func (e *Engine) schedule(ctx context.Context, fr Frontier, reqs chan<- *downloader.Request, results <-chan result, claims <-chan claim, starts <-chan start) (Reason, error) {
 	var (
-		frontier   = newFrontier(e.cfg.Politeness, e.cfg.QueueMemory, e.cfg.SpillDir)
-		seen       = new(seenSet)
 		inflight   int
 		dispatched int
 		next       *downloader.Request
@@ -263,17 +299,18 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 		st         = e.cfg.Stats
 		timer      = time.NewTimer(time.Hour)
 		wake       <-chan time.Time // fires when a host's delay has passed
+		starter, _ = fr.(Starter)
+		sharer, _  = fr.(Sharer)
 	)
 	timer.Stop()
 	defer timer.Stop()
-	defer frontier.Close()
 	for {
 		if next == nil && !stopping {
 			var wait time.Duration
 			var err error
-			next, wait, err = frontier.Pop(time.Now())
+			next, wait, err = fr.Next(ctx, time.Now())
 			if err != nil {
-				return Cancelled, err
+				return Cancelled, fmt.Errorf("take the next request: %w", err)
 			}
 			wake = nil
 			if wait > 0 {
@@ -281,15 +318,37 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 				wake = timer.C
 			}
 		}
-		e.queued.Store(int64(frontier.Len()))
+		e.queued.Store(int64(fr.Len()))
 		e.inflight.Store(int64(inflight))
 		// Pull start requests only while the frontier is nearly empty.
 		pull := starts
-		if stopping || frontier.Len() >= e.startBuffer() {
+		if stopping || fr.Len() >= e.startBuffer() {
 			pull = nil
 		}
-		if next == nil && pull == nil && inflight == 0 && (stopping || frontier.Len() == 0) {
-			return reason, nil
+		if next == nil && pull == nil && inflight == 0 && (stopping || fr.Len() == 0) {
+			if starts == nil && starter != nil {
+				if err := starter.StartsDone(ctx); err != nil {
+					return Cancelled, fmt.Errorf("record the end of the start requests: %w", err)
+				}
+				starter = nil
+			}
+			if stopping || sharer == nil {
+				return reason, nil
+			}
+			// Other processes may still hand links in: over only when
+			// they have nothing in flight either, else ask again when
+			// the frontier says.
+			settled, err := sharer.Settled(ctx)
+			if err != nil {
+				return Cancelled, fmt.Errorf("ask whether the shared crawl is over: %w", err)
+			}
+			if settled {
+				return reason, nil
+			}
+			if wake == nil {
+				timer.Reset(settlePoll)
+				wake = timer.C
+			}
 		}
 		var send chan<- *downloader.Request
 		if next != nil {
@@ -310,6 +369,11 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 				starts = nil
 				continue
 			}
+			if starter != nil {
+				if err := starter.StartTaken(ctx); err != nil {
+					return Cancelled, fmt.Errorf("record a start request taken: %w", err)
+				}
+			}
 			if s.err != nil {
 				st.Inc(stats.StartErrors)
 				e.cfg.Log.Warn("start URL skipped", "error", s.err)
@@ -318,25 +382,26 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 			// Start requests are always fetched, even when repeated, as in
 			// Scrapy; they still enter the seen set so links back to them
 			// are not fetched again.
-			seen.add(s.fp)
-			if err := frontier.Push(s.req, time.Now()); err != nil {
-				return Cancelled, err
+			if _, err := fr.Add(ctx, s.req, s.fp, true, time.Now()); err != nil {
+				return Cancelled, fmt.Errorf("queue a start request: %w", err)
 			}
 		case c := <-claims:
-			c.reply <- seen.add(c.fp)
+			fresh, err := fr.Claim(ctx, c.req, c.fp)
+			c.reply <- claimReply{fresh, err}
 		case r := <-results:
 			inflight--
 			now := time.Now()
-			frontier.Done(r.url, now, r.latency, r.status, r.crawlDelay)
-			if stopping {
-				continue
+			if err := fr.Done(ctx, r.req, now, r.latency, r.status, r.crawlDelay); err != nil {
+				return Cancelled, fmt.Errorf("record a request done: %w", err)
 			}
+			// Links are queued even when stopping: a durable frontier
+			// keeps them for the next run.
 			for _, l := range r.links {
-				if seen.add(l.fp) {
-					if err := frontier.Push(l.req, now); err != nil {
-						return Cancelled, err
-					}
-				} else {
+				added, err := fr.Add(ctx, l.req, l.fp, false, now)
+				if err != nil {
+					return Cancelled, fmt.Errorf("queue a link: %w", err)
+				}
+				if !added {
 					st.Inc(stats.Duplicates)
 				}
 			}
@@ -348,6 +413,10 @@ func (e *Engine) schedule(ctx context.Context, reqs chan<- *downloader.Request, 
 		}
 	}
 }
+
+// settlePoll is how often a process whose share of a shared crawl is done
+// asks whether the others are done too.
+const settlePoll = 100 * time.Millisecond
 
 // worker holds what every worker goroutine shares; each goroutine runs
 // run with the same worker.
@@ -370,8 +439,43 @@ func (w *worker) run(ctx context.Context, reqs <-chan *downloader.Request) error
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if r.attempted && w.e.committer != nil {
+			// After the result, whose links the frontier records before
+			// the page is committed: a page is never forgotten before
+			// the links it led to are kept.
+			if err := w.emit(ctx, req, r.items); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// emit sends the items of one page on together, so that no other page's
+// items come between them, and then a mark that commits the page to the
+// frontier once they are written.
+func (w *worker) emit(ctx context.Context, req *downloader.Request, items []*item.Item) error {
+	e := w.e
+	e.emit.Lock()
+	defer e.emit.Unlock()
+	for _, it := range append(items, item.NewMark(func() { e.commit(req) })) {
+		select {
+		case w.out <- it:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// commit tells the frontier that req's items are written. A frontier that
+// cannot record it stops the crawl: what it has not recorded will be
+// fetched again by the next run, never lost.
+func (e *Engine) commit(req *downloader.Request) {
+	if err := e.committer.Commit(req); err != nil {
+		e.cfg.Log.Error("record a page as done", "url", req.URL, "error", err)
+		e.Stop(CommitFailed)
+	}
 }
 
 // handle fetches one request, sends its items on out and returns its links.
@@ -379,7 +483,7 @@ func (w *worker) run(ctx context.Context, reqs <-chan *downloader.Request) error
 func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, error) {
 	e := w.e
 	st, log := e.cfg.Stats, e.cfg.Log
-	r := result{url: req.URL}
+	r := result{req: req}
 	if e.limiter != nil {
 		if err := e.limiter.Wait(ctx); err != nil {
 			return r, ctx.Err()
@@ -390,6 +494,7 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 		return r, nil // stopped while this request waited its turn
 	default:
 	}
+	r.attempted = true
 	st.Inc(stats.Requests)
 	log.Debug("fetch", "url", req.URL, "depth", req.Depth)
 	began := time.Now()
@@ -436,7 +541,7 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 	if resp.URL != req.URL {
 		// Reached through a redirect: parse the page only if no other
 		// request has led, or will lead, to it.
-		fresh, err := w.claim(ctx, resp.URL)
+		fresh, err := w.claim(ctx, req, resp.URL)
 		if err != nil {
 			return r, err
 		}
@@ -450,6 +555,10 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 		switch {
 		case res.Item != nil:
 			st.Inc(stats.ItemsScraped)
+			if e.committer != nil {
+				r.items = append(r.items, res.Item) // sent on by run
+				continue
+			}
 			select {
 			case w.out <- res.Item:
 			case <-ctx.Done():
@@ -473,21 +582,22 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 	return r, nil
 }
 
-// claim asks the scheduler whether the page at url is new to the crawl.
-func (w *worker) claim(ctx context.Context, url string) (bool, error) {
+// claim asks the scheduler whether the page at url, which req led to, is
+// new to the crawl.
+func (w *worker) claim(ctx context.Context, req *downloader.Request, url string) (bool, error) {
 	fp, err := w.e.cfg.Canon.Fingerprint(url)
 	if err != nil {
 		return true, nil // not canonicalisable: cannot be a duplicate
 	}
-	c := claim{fp: fp, reply: make(chan bool, 1)}
+	c := claim{req: req, fp: fp, reply: make(chan claimReply, 1)}
 	select {
 	case w.claims <- c:
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
 	select {
-	case fresh := <-c.reply:
-		return fresh, nil
+	case rep := <-c.reply:
+		return rep.fresh, rep.err
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}

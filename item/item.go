@@ -17,6 +17,8 @@ type Item struct {
 	Rule   string  // name of the item rule that produced the item
 	URL    string  // URL of the page the item was extracted from
 	Fields []Field // in declaration order
+
+	mark func() // set on a mark only; see NewMark
 }
 
 // Field is one named value of an Item. Value is anything encoding/json can

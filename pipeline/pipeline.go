@@ -29,7 +29,9 @@ func Filter(ctx context.Context, in <-chan *item.Item, check Check, st *stats.St
 			if !ok {
 				return
 			}
-			if err := check(it); err != nil {
+			if it.IsMark() {
+				// Passed on as it is: see item.NewMark.
+			} else if err := check(it); err != nil {
 				reason := "invalid"
 				var d *Drop
 				if errors.As(err, &d) {
@@ -66,7 +68,8 @@ type Writer interface {
 // stats.ItemsWritten when a flush has handed them to the operating system,
 // so the count never includes items lost in a failed write. It returns the
 // first write error, after which it stops reading in; the caller must then
-// stop the producers (cancel their context).
+// stop the producers (cancel their context). A mark (item.NewMark) makes
+// it flush and then call the mark's done function.
 func Write(in <-chan *item.Item, w Writer, st *stats.Stats) error {
 	var pending int64 // written to w's buffer, not yet flushed
 	flush := func() error {
@@ -78,6 +81,13 @@ func Write(in <-chan *item.Item, w Writer, st *stats.Stats) error {
 		return nil
 	}
 	for it := range in {
+		if it.IsMark() {
+			if err := flush(); err != nil {
+				return err
+			}
+			it.Reached()
+			continue
+		}
 		if err := w.Write(it); err != nil {
 			return fmt.Errorf("write item from %s: %w", it.URL, err)
 		}
@@ -93,7 +103,8 @@ func Write(in <-chan *item.Item, w Writer, st *stats.Stats) error {
 
 // Limit is a stage that passes the first n items from in and then calls
 // onLimit once (to stop the crawl); items after the nth are counted under
-// stats.ItemsDropped+"over_limit" and not passed on. Like Filter, it closes
+// stats.ItemsDropped+"over_limit" and not passed on, nor are the marks
+// after them, since their pages were not written whole. Like Filter, it closes
 // the returned channel when in is closed or ctx is done.
 func Limit(ctx context.Context, in <-chan *item.Item, n int64, onLimit func(), st *stats.Stats) <-chan *item.Item {
 	out := make(chan *item.Item, cap(in))
@@ -106,13 +117,18 @@ func Limit(ctx context.Context, in <-chan *item.Item, n int64, onLimit func(), s
 				return
 			}
 			if passed == n {
-				st.Inc(stats.ItemsDropped + "over_limit")
+				if !it.IsMark() {
+					st.Inc(stats.ItemsDropped + "over_limit")
+				}
 				continue
 			}
 			select {
 			case out <- it:
 			case <-ctx.Done():
 				return
+			}
+			if it.IsMark() {
+				continue
 			}
 			if passed++; passed == n {
 				onLimit()

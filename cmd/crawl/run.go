@@ -300,9 +300,11 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		writeErr = fmt.Errorf("finish output: %w", err)
 	}
 	runErr := g.Wait()
-	for range kept {
+	for it := range kept {
 		// Items the writer never took: counted, not silently lost.
-		st.Inc(stats.ItemsDropped + "write_failed")
+		if !it.IsMark() {
+			st.Inc(stats.ItemsDropped + "write_failed")
+		}
 	}
 	close(done)
 	watchers.Wait()
