@@ -181,8 +181,9 @@ type link struct {
 type result struct {
 	req        *downloader.Request
 	links      []link
-	items      []*item.Item // for a Committer frontier, sent on after the result
-	attempted  bool         // fetched or tried; false when stopped first
+	items      []*item.Item  // for a Committer frontier, sent on after the result
+	attempted  bool          // fetched or tried; false when stopped first
+	queued     chan struct{} // for a Committer: closed once links are queued
 	latency    time.Duration
 	status     int // 0 when the request got no response
 	crawlDelay time.Duration
@@ -369,21 +370,21 @@ func (e *Engine) schedule(ctx context.Context, fr Frontier, reqs chan<- *downloa
 				starts = nil
 				continue
 			}
+			if s.err != nil {
+				st.Inc(stats.StartErrors)
+				e.cfg.Log.Warn("start URL skipped", "error", s.err)
+			} else if _, err := fr.Add(ctx, s.req, s.fp, true, time.Now()); err != nil {
+				// Start requests are always fetched, even when repeated,
+				// as in Scrapy; they still enter the seen set so links
+				// back to them are not fetched again.
+				return Cancelled, fmt.Errorf("queue a start request: %w", err)
+			}
+			// Counted once queued, so that a durable frontier never counts
+			// a start request it does not hold.
 			if starter != nil {
 				if err := starter.StartTaken(ctx); err != nil {
 					return Cancelled, fmt.Errorf("record a start request taken: %w", err)
 				}
-			}
-			if s.err != nil {
-				st.Inc(stats.StartErrors)
-				e.cfg.Log.Warn("start URL skipped", "error", s.err)
-				continue
-			}
-			// Start requests are always fetched, even when repeated, as in
-			// Scrapy; they still enter the seen set so links back to them
-			// are not fetched again.
-			if _, err := fr.Add(ctx, s.req, s.fp, true, time.Now()); err != nil {
-				return Cancelled, fmt.Errorf("queue a start request: %w", err)
 			}
 		case c := <-claims:
 			fresh, err := fr.Claim(ctx, c.req, c.fp)
@@ -404,6 +405,9 @@ func (e *Engine) schedule(ctx context.Context, fr Frontier, reqs chan<- *downloa
 				if !added {
 					st.Inc(stats.Duplicates)
 				}
+			}
+			if r.queued != nil {
+				close(r.queued)
 			}
 		case <-stop:
 			stop = nil
@@ -434,15 +438,23 @@ func (w *worker) run(ctx context.Context, reqs <-chan *downloader.Request) error
 		if err != nil {
 			return err
 		}
+		commit := r.attempted && w.e.committer != nil
+		if commit {
+			r.queued = make(chan struct{})
+		}
 		select {
 		case w.results <- r:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if r.attempted && w.e.committer != nil {
-			// After the result, whose links the frontier records before
-			// the page is committed: a page is never forgotten before
-			// the links it led to are kept.
+		if commit {
+			// Only once the frontier holds the links the page led to may
+			// the page be committed: it is never forgotten before them.
+			select {
+			case <-r.queued:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 			if err := w.emit(ctx, req, r.items); err != nil {
 				return err
 			}
