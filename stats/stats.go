@@ -27,6 +27,7 @@ const (
 	DepthLimited = "requests/depth_limit" // links not followed: beyond --depth
 	LinksSkipped = "links/skipped/"       // links not followed, by reason
 	StartErrors  = "start/invalid"        // start URLs that could not be used
+	Resumes      = "state/resumes"        // runs that continued a crawl kept with --state
 
 	RobotsDenied     = "requests/robots_denied"     // requests not sent: robots.txt disallows them
 	RetriesExhausted = "requests/retries_exhausted" // requests that still failed after their last retry

@@ -19,6 +19,7 @@ import (
 
 	"crawl/downloader"
 	"crawl/engine"
+	"crawl/engine/state"
 	"crawl/item"
 	"crawl/pipeline"
 	"crawl/spider"
@@ -41,6 +42,7 @@ type runOptions struct {
 	quiet            bool
 	progressInterval time.Duration
 	statsPath        string
+	stateDir         string
 	strict           bool
 	engine           engine.Config     // flags bound straight in; Stats, Log, Canon set by run
 	download         downloader.Config // likewise; IdleConnsPerHost, CheckRedirect, Stats set by run
@@ -77,6 +79,7 @@ func newRunCommand() *cobra.Command {
 	f.StringArrayVarP(&opts.overwriteTo, "overwrite-output", "O", nil, "write items to `FILE`, replacing it; repeatable")
 	f.StringVar(&opts.format, "format", "", "output format when the file name does not tell: jsonl, json or csv")
 	f.Int64Var(&opts.maxItems, "max-items", 0, "stop after writing exactly this many items (0: no limit)")
+	f.StringVar(&opts.stateDir, "state", "", "keep the crawl's state in `DIR`, so that the same command run again continues it after Ctrl-C, kill or a crash")
 	f.DurationVar(&opts.grace, "grace", 10*time.Second, "after Ctrl-C, how long requests in flight may finish")
 	f.DurationVar(&opts.maxTime, "max-time", 0, "stop gracefully after this long (0: no limit)")
 	f.StringVar(&opts.logLevel, "log-level", "info", "least severe log level shown: debug, info, warn or error")
@@ -189,7 +192,7 @@ func (o *runOptions) validate() error {
 		}
 		o.outputs = append(o.outputs, out)
 	}
-	return nil
+	return o.validateState()
 }
 
 // openOutputs opens every output and returns one Writer for them all and
@@ -230,12 +233,31 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		stderr = status // log lines then appear above the live line
 	}
 	log := o.logger(stderr)
+	st := new(stats.Stats)
+	var durable *state.Frontier
+	if o.stateDir != "" {
+		var err error
+		if durable, err = o.openState(st, log); err != nil {
+			return usageError{err}
+		}
+	}
 	w, closeOut, err := o.openOutputs(stdout, o.spider.FieldNames())
 	if err != nil {
+		if durable != nil {
+			durable.Close()
+		}
 		return usageError{err}
 	}
+	var closeState func() error
+	if durable != nil {
+		if err := durable.Begin(fileSize(o.outputs[0].Path)); err != nil {
+			closeOut()
+			durable.Close()
+			return err
+		}
+		closeState = durable.Close
+	}
 	sp := o.spider
-	st := new(stats.Stats)
 	sp.Stdin = closableStdin(stdin)
 	sp.Stats = st
 	dcfg := o.download
@@ -246,6 +268,9 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	defer dl.Close()
 	ecfg := o.engine
 	ecfg.Canon, ecfg.Stats, ecfg.Log = sp.Canon, st, log
+	if durable != nil {
+		ecfg.Frontier = durable
+	}
 	eng := engine.New(ecfg, sp, dl)
 
 	// crawlCtx ends the crawl at once: on a write failure, or when requests
@@ -309,6 +334,11 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	close(done)
 	watchers.Wait()
 	closeErr := closeOut()
+	if closeState != nil {
+		if err := closeState(); err != nil && closeErr == nil {
+			closeErr = err
+		}
+	}
 
 	pipeClosed := writeErr != nil && errors.Is(writeErr, syscall.EPIPE)
 	switch {

@@ -20,6 +20,11 @@ func printSummary(w io.Writer, st *stats.Stats, reason engine.Reason, elapsed ti
 	secs := elapsed.Seconds()
 	var b strings.Builder
 	fmt.Fprintf(&b, "crawl: %s after %s\n", reason, elapsed.Round(time.Millisecond))
+	rate := fmt.Sprintf("%.1f/s", float64(pages)/max(secs, 1e-9))
+	if n := st.Get(stats.Resumes); n > 0 {
+		fmt.Fprintf(&b, "  continued with --state after %d earlier runs: the counts include theirs\n", n)
+		rate = ""
+	}
 	line := func(label string, n int64, detail string) {
 		fmt.Fprintf(&b, "  %-16s %10d", label, n)
 		if detail != "" {
@@ -28,7 +33,7 @@ func printSummary(w io.Writer, st *stats.Stats, reason engine.Reason, elapsed ti
 		b.WriteByte('\n')
 	}
 	line("requests", st.Get(stats.Requests), "")
-	line("pages", pages, fmt.Sprintf("%.1f/s", float64(pages)/max(secs, 1e-9)))
+	line("pages", pages, rate)
 	line("responses", pages, group(st, stats.Status))
 	line("errors", st.Sum(stats.Errors), group(st, stats.Errors))
 	line("robots denied", st.Get(stats.RobotsDenied), "requests robots.txt disallows, not sent")
