@@ -27,6 +27,15 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// checkLeaks makes the test fail if, once it and its cleanups are done,
+// goroutines it started are still running. Call it first, so that its
+// cleanup runs last, after servers and downloaders are closed.
+func checkLeaks(t *testing.T) {
+	t.Helper()
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
+
 // hits counts requests by path; it is the test's view of what was fetched.
 type hits struct {
 	mu sync.Mutex
@@ -142,6 +151,7 @@ func field(it *item.Item, name string) string {
 }
 
 func TestCrawlBooks(t *testing.T) {
+	checkLeaks(t)
 	srv, hs := serve(t, siteHandler("../testdata/books"))
 	sp := loadSpider(t, readFile(t, "testdata/books.yaml"), srv.URL)
 	items, st, reason := crawl(t, engine.Config{Workers: 4}, sp)
@@ -191,6 +201,7 @@ func TestCrawlBooks(t *testing.T) {
 }
 
 func TestDepthLimit(t *testing.T) {
+	checkLeaks(t)
 	srv, hs := serve(t, siteHandler("../testdata/books"))
 	sp := loadSpider(t, readFile(t, "testdata/books.yaml"), srv.URL)
 	items, st, _ := crawl(t, engine.Config{Workers: 2, Depth: 1}, sp)
@@ -207,6 +218,7 @@ func TestDepthLimit(t *testing.T) {
 }
 
 func TestMaxPages(t *testing.T) {
+	checkLeaks(t)
 	srv, hs := serve(t, siteHandler("../testdata/books"))
 	sp := loadSpider(t, readFile(t, "testdata/books.yaml"), srv.URL)
 	_, st, reason := crawl(t, engine.Config{Workers: 4, MaxPages: 5}, sp)
@@ -224,6 +236,7 @@ func TestMaxPages(t *testing.T) {
 // TestDeduplication links one page under many spellings: each variant
 // must lead to one fetch.
 func TestDeduplication(t *testing.T) {
+	checkLeaks(t)
 	mux := http.NewServeMux()
 	var base string
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -256,6 +269,7 @@ func TestDeduplication(t *testing.T) {
 // TestAllowedDomains serves an off-site page on localhost while the spider
 // allows only 127.0.0.1: the off-site server must see no request.
 func TestAllowedDomains(t *testing.T) {
+	checkLeaks(t)
 	offsite, offHits := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<html><body>off-site</body></html>")
 	}))
@@ -288,6 +302,7 @@ func TestAllowedDomains(t *testing.T) {
 // TestWebPageNeverLeadsOffsiteOrToFiles links and redirects a web page to
 // a local file and to an off-site host: neither may be read or contacted.
 func TestWebPageNeverLeadsOffsiteOrToFiles(t *testing.T) {
+	checkLeaks(t)
 	secret := filepath.Join(t.TempDir(), "secret.html")
 	if err := os.WriteFile(secret, []byte("<html><body><h1>secret</h1></body></html>"), 0o644); err != nil {
 		t.Fatal(err)
@@ -338,6 +353,7 @@ func TestWebPageNeverLeadsOffsiteOrToFiles(t *testing.T) {
 // TestRedirectsDeduplicate makes two URLs redirect to one page that is also
 // linked directly: the page is fetched once more at most, and scraped once.
 func TestRedirectsDeduplicate(t *testing.T) {
+	checkLeaks(t)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<html><body><h1>home</h1><a href="/old">old</a><a href="/older">older</a></body></html>`)
@@ -375,6 +391,7 @@ func TestRedirectsDeduplicate(t *testing.T) {
 
 // TestMaxErrors stops a crawl whose requests all fail after the limit.
 func TestMaxErrors(t *testing.T) {
+	checkLeaks(t)
 	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	refused := srv.URL
 	srv.Close() // every request is now refused
@@ -392,6 +409,7 @@ func TestMaxErrors(t *testing.T) {
 // pages, with fewer workers than links on a page and a queue that is always
 // full: the crawl must finish and fetch every page once.
 func TestManyLinksNoDeadlock(t *testing.T) {
+	checkLeaks(t)
 	const pages, fanout = 3000, 40
 	srv, hs := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var n int
@@ -427,6 +445,7 @@ func TestManyLinksNoDeadlock(t *testing.T) {
 // TestItemsStream holds the last page until the test has received an item:
 // items must flow while the crawl is still running, not at its end.
 func TestItemsStream(t *testing.T) {
+	checkLeaks(t)
 	release := make(chan struct{})
 	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/last" {
@@ -486,6 +505,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // TestStartRequestsLazy feeds an endless stream of start URLs: with a page
 // limit the crawl must end having read only a little of it.
 func TestStartRequestsLazy(t *testing.T) {
+	checkLeaks(t)
 	srv, hs := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "<html><body>page</body></html>")
 	}))
@@ -509,6 +529,7 @@ func TestStartRequestsLazy(t *testing.T) {
 // TestStopFinishesInFlight stops the crawl while requests are in flight:
 // they complete and hand on their items, and nothing new starts.
 func TestStopFinishesInFlight(t *testing.T) {
+	checkLeaks(t)
 	inside := make(chan struct{}, 8)
 	release := make(chan struct{})
 	srv, hs := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -561,6 +582,7 @@ func TestStopFinishesInFlight(t *testing.T) {
 // TestCancelReturns cancels the context while requests hang: Run must
 // return promptly with the context's error and leave no goroutine behind.
 func TestCancelReturns(t *testing.T) {
+	checkLeaks(t)
 	hang := make(chan struct{})
 	defer close(hang)
 	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -590,6 +612,7 @@ func TestCancelReturns(t *testing.T) {
 // must be crawled to the end while the slow one holds its slots, and no
 // host may see more requests at once than the per-host limit.
 func TestSlowHostDoesNotStarveOthers(t *testing.T) {
+	checkLeaks(t)
 	const perHost, pages = 2, 60
 	release := make(chan struct{})
 	var mu sync.Mutex
@@ -673,6 +696,7 @@ func TestSlowHostDoesNotStarveOthers(t *testing.T) {
 // segments, a tab inside the href) and through a redirect: one fetch, one
 // item.
 func TestOneURLManySpellings(t *testing.T) {
+	checkLeaks(t)
 	var base string
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
