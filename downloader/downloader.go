@@ -444,21 +444,24 @@ func (d *Downloader) fetchFile(req *Request, u *url.URL) (*Response, error) {
 		return nil, fmt.Errorf("fetch %s: file URL names host %q: only local files can be read", req.URL, u.Host)
 	}
 	path := filepath.FromSlash(u.Path)
-	f, err := os.Open(path)
+	// Only regular files: reading a named pipe or a terminal could block
+	// for ever, beyond the reach of the request's context and timeout. The
+	// file is opened without blocking, then checked.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
 	}
 	defer f.Close()
-	size := int64(-1)
-	if fi, err := f.Stat(); err == nil {
-		if fi.IsDir() {
-			return nil, fmt.Errorf("fetch %s: %s is a directory", req.URL, path)
-		}
-		if fi.Mode().IsRegular() {
-			size = fi.Size()
-		}
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+	case fi.IsDir():
+		return nil, fmt.Errorf("fetch %s: %s is a directory", req.URL, path)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("fetch %s: %s is not a regular file", req.URL, path)
 	}
-	data, truncated, err := readLimited(f, d.cfg.MaxBody, size)
+	data, truncated, err := readLimited(f, d.cfg.MaxBody, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
 	}

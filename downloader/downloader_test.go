@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -752,6 +753,11 @@ func TestFetchFileErrors(t *testing.T) {
 	if err := os.WriteFile(existing, []byte("LOCAL-CONTENT"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A named pipe nobody writes to: opening it to read would block.
+	fifo := filepath.Join(dir, "pipe.html")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		url      string
@@ -760,6 +766,7 @@ func TestFetchFileErrors(t *testing.T) {
 	}{
 		{"missing file", fileURL(filepath.Join(dir, "nope.html")), "not_found", "nope.html"},
 		{"directory", fileURL(dir), "other", "directory"},
+		{"named pipe", fileURL(fifo), "other", "not a regular file"},
 		// The path exists, so only the host check can make this fail: the
 		// file is not read for another host.
 		{"other host", "file://otherhost" + filepath.ToSlash(existing), "other", `"otherhost"`},
