@@ -334,10 +334,9 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	close(done)
 	watchers.Wait()
 	closeErr := closeOut()
+	var stateErr error
 	if closeState != nil {
-		if err := closeState(); err != nil && closeErr == nil {
-			closeErr = err
-		}
+		stateErr = closeState()
 	}
 
 	pipeClosed := writeErr != nil && errors.Is(writeErr, syscall.EPIPE)
@@ -363,6 +362,8 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("%w (items written before the failure: %d)", writeErr, st.Get(stats.ItemsWritten))
 	case closeErr != nil:
 		return fmt.Errorf("close output: %w", closeErr)
+	case stateErr != nil:
+		return fmt.Errorf("%w (the next run fetches again what was not recorded)", stateErr)
 	case reason == engine.Interrupted || ctx.Err() != nil:
 		return errInterrupted
 	case runErr != nil:
