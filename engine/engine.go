@@ -266,7 +266,7 @@ func (e *Engine) feed(ctx context.Context, starts chan<- start, skip int64) {
 		}
 		s := start{req: req, err: err}
 		if err == nil {
-			s.fp, s.err = e.cfg.Canon.Fingerprint(req.URL)
+			s.fp, s.err = Fingerprint(e.cfg.Canon, req)
 		}
 		select {
 		case starts <- s:
@@ -581,7 +581,7 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 				st.Inc(stats.DepthLimited)
 				continue
 			}
-			fp, err := e.cfg.Canon.Fingerprint(res.Request.URL)
+			fp, err := Fingerprint(e.cfg.Canon, res.Request)
 			if err != nil {
 				st.Inc(stats.LinksSkipped + "invalid")
 				continue

@@ -295,7 +295,7 @@ func (f *Frontier) Claim(ctx context.Context, req *downloader.Request, fp uint64
 	if err != nil || !fresh {
 		return fresh, err
 	}
-	if rfp, err := f.opts.Canon.Fingerprint(req.URL); err == nil {
+	if rfp, err := engine.Fingerprint(f.opts.Canon, req); err == nil {
 		f.mu.Lock()
 		f.claims[rfp] = fp
 		f.mu.Unlock()
@@ -319,7 +319,7 @@ func (f *Frontier) Len() int { return f.mem.Len() }
 // Commit implements engine.Committer: req leaves pending, with the
 // output's length after its items.
 func (f *Frontier) Commit(req *downloader.Request) error {
-	fp, err := f.opts.Canon.Fingerprint(req.URL)
+	fp, err := engine.Fingerprint(f.opts.Canon, req)
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", req.URL, err)
 	}
