@@ -37,7 +37,10 @@ type cacheMeta struct {
 	Status    int         `json:"status"`
 	Header    http.Header `json:"header"`
 	Truncated bool        `json:"truncated,omitempty"`
-	Stored    time.Time   `json:"stored"`
+	// Public says whether the answer came from a public address; nil in
+	// entries stored before it was recorded.
+	Public *bool     `json:"public,omitempty"`
+	Stored time.Time `json:"stored"`
 }
 
 // cacheable reports whether a response with this status is stored: every
@@ -60,8 +63,11 @@ func (c *diskCache) path(key string) string {
 }
 
 // get returns the entry stored under key, if there is one that has not
-// expired at now. An unreadable entry is a miss.
-func (c *diskCache) get(key string, now time.Time) (*exchange, bool) {
+// expired at now. An unreadable entry is a miss, and so is, for a request
+// that may only reach public addresses (publicOnly), an entry not known to
+// have come from one. An entry that does not say where it came from is
+// taken for public, so that the links on it are held to public addresses.
+func (c *diskCache) get(key string, now time.Time, publicOnly bool) (*exchange, bool) {
 	data, err := os.ReadFile(c.path(key))
 	if err != nil {
 		return nil, false
@@ -77,10 +83,14 @@ func (c *diskCache) get(key string, now time.Time) (*exchange, bool) {
 	if c.ttl > 0 && now.Sub(m.Stored) > c.ttl {
 		return nil, false
 	}
+	if publicOnly && (m.Public == nil || !*m.Public) {
+		return nil, false
+	}
 	if m.Header == nil {
 		m.Header = http.Header{}
 	}
-	return &exchange{url: m.URL, status: m.Status, header: m.Header, body: body, truncated: m.Truncated}, true
+	public := m.Public == nil || *m.Public
+	return &exchange{url: m.URL, status: m.Status, header: m.Header, body: body, truncated: m.Truncated, public: public}, true
 }
 
 // put stores x under key, replacing what was there.
@@ -91,6 +101,7 @@ func (c *diskCache) put(key, request string, x *exchange, now time.Time) error {
 		Status:    x.status,
 		Header:    x.header,
 		Truncated: x.truncated,
+		Public:    &x.public,
 		Stored:    now.UTC(),
 	})
 	if err != nil {

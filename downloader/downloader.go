@@ -1,9 +1,10 @@
 // Package downloader fetches pages over HTTP(S) and from local files, as a
 // polite and robust crawler should: it can obey robots.txt, retries what is
 // worth retrying with backoff, follows redirects within limits, caps and
-// decompresses bodies, decodes HTML to UTF-8, keeps cookies, and can replay
-// responses from an on-disk cache. Each of these is one file: robots.go,
-// retry.go, body.go, charset.go, cache.go.
+// decompresses bodies, decodes HTML to UTF-8, keeps cookies, can replay
+// responses from an on-disk cache, and can keep pages on the web from
+// leading it to private addresses. Each of these is one file: robots.go,
+// retry.go, body.go, charset.go, cache.go, private.go.
 package downloader
 
 import (
@@ -19,6 +20,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptrace"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -112,6 +114,31 @@ type Config struct {
 	// for example with extra root certificates. Nil means the system's.
 	TLSConfig *tls.Config
 
+	// DenyPrivate keeps pages on the web from leading the crawler into
+	// this host or its networks. A request with PublicOnly set (the engine
+	// sets it on links found on a page answered from a public address),
+	// and every redirect hop after one answered from a public address, may
+	// connect only to public addresses: a connection to an address in
+	// PrivateNets is refused, with an error wrapping ErrPrivateAddress,
+	// before anything is sent. The address checked is the one dialled,
+	// after the name was resolved, so a name that resolves to a private
+	// address, or that changes its answer (DNS rebinding), is refused
+	// too. Requests without PublicOnly (start requests, links from pages
+	// on private addresses) may connect anywhere until a hop is answered
+	// from a public address. Through a proxy, which makes the connection
+	// itself, only the host as written is checked: an IP address in
+	// PrivateNets, or localhost or a name under it, is refused; any other
+	// name is taken for public. False, the zero value, connects anywhere.
+	DenyPrivate bool
+	// PrivateNets are the networks DenyPrivate keeps requests out of, and
+	// that make a response's Public false. Nil means loopback, the private
+	// networks of RFC 1918 and RFC 4193 (fc00::/7), carrier-grade NAT
+	// (100.64.0.0/10), link-local (169.254.0.0/16 and fe80::/10, where
+	// cloud metadata services answer), 0.0.0.0/8, ::, multicast and
+	// 240.0.0.0/4. An IPv4 address mapped into IPv6, or behind the NAT64
+	// prefix 64:ff9b::/96, is judged as the IPv4 address it carries.
+	PrivateNets []netip.Prefix
+
 	// CacheDir, if set, is a directory of stored responses: a request
 	// found there is answered from it instead of the network, and a
 	// response fetched is stored there. See cache.go for what is stored.
@@ -202,8 +229,13 @@ func New(cfg Config) *Downloader {
 		// cookiejar.New fails only for options it does not have.
 		jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
 	}
-	d.client = &http.Client{Transport: tr, Jar: jar, CheckRedirect: d.checkRedirect}
-	d.robotsClient = &http.Client{Transport: tr, Jar: jar, CheckRedirect: checkRobotsRedirect}
+	private := netSet(cfg.PrivateNets)
+	if private == nil {
+		private = defaultPrivateNets
+	}
+	g := newGuard(tr, private, cfg.DenyPrivate)
+	d.client = &http.Client{Transport: g, Jar: jar, CheckRedirect: d.checkRedirect}
+	d.robotsClient = &http.Client{Transport: g, Jar: jar, CheckRedirect: checkRobotsRedirect}
 	d.robots.init()
 	if cfg.CacheDir != "" {
 		d.cache = &diskCache{dir: cfg.CacheDir, ttl: cfg.CacheTTL}
@@ -270,7 +302,11 @@ func (d *Downloader) checkRedirect(req *http.Request, via []*http.Request) error
 			return fmt.Errorf("%w: %w", ErrRedirect, err)
 		}
 	}
-	if err := d.checkRobots(req.Context(), req.URL, req.Header.Get("User-Agent")); err != nil {
+	publicOnly := false
+	if h := hopsOf(req.Context()); h != nil {
+		publicOnly = h.publicOnly.Load()
+	}
+	if err := d.checkRobots(req.Context(), req.URL, req.Header.Get("User-Agent"), publicOnly); err != nil {
 		return fmt.Errorf("redirect to %s: %w", target, err)
 	}
 	return nil
@@ -304,14 +340,14 @@ func (d *Downloader) fetchHTTP(ctx context.Context, req *Request, u *url.URL) (*
 	if d.proxyErr != nil {
 		return nil, d.proxyErr
 	}
-	if err := d.checkRobots(ctx, u, req.Header.Get("User-Agent")); err != nil {
+	if err := d.checkRobots(ctx, u, req.Header.Get("User-Agent"), req.PublicOnly); err != nil {
 		return nil, err
 	}
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
 	}
-	x, err := d.exchange(ctx, d.client, method, req.URL, req.Header, req.Body, d.cfg.MaxBody)
+	x, err := d.exchange(ctx, d.client, method, req.URL, req.Header, req.Body, d.cfg.MaxBody, req.PublicOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -322,6 +358,7 @@ func (d *Downloader) fetchHTTP(ctx context.Context, req *Request, u *url.URL) (*
 		Header:    x.header,
 		Body:      x.body,
 		Truncated: x.truncated,
+		Public:    x.public,
 	}
 	if isHTML(resp.ContentType()) {
 		d.toUTF8(resp, resp.Header.Get("Content-Type"))
@@ -330,30 +367,33 @@ func (d *Downloader) fetchHTTP(ctx context.Context, req *Request, u *url.URL) (*
 }
 
 // exchange is one HTTP request and its response as read: the final URL after
-// redirects, the status, the header, and the body after decompression.
+// redirects, the status, the header, the body after decompression, and
+// whether the answer came from a public address.
 type exchange struct {
 	url       string
 	status    int
 	header    http.Header
 	body      []byte
 	truncated bool
+	public    bool
 }
 
 // exchange answers a request from the cache, or else from the network with
-// retries, storing what the network answered.
-func (d *Downloader) exchange(ctx context.Context, client *http.Client, method, rawurl string, header http.Header, body []byte, maxBody int64) (*exchange, error) {
+// retries, storing what the network answered. publicOnly is the request's
+// PublicOnly: see Config.DenyPrivate.
+func (d *Downloader) exchange(ctx context.Context, client *http.Client, method, rawurl string, header http.Header, body []byte, maxBody int64, publicOnly bool) (*exchange, error) {
 	var key string
 	if d.cache != nil {
 		key = cacheKey(method, rawurl, body)
 		if !d.cfg.CacheRefresh {
-			if x, ok := d.cache.get(key, d.now()); ok {
+			if x, ok := d.cache.get(key, d.now(), publicOnly && d.cfg.DenyPrivate); ok {
 				d.st.Inc(stats.CacheHit)
 				return x, nil
 			}
 		}
 		d.st.Inc(stats.CacheMiss)
 	}
-	x, err := d.retry(ctx, client, method, rawurl, header, body, maxBody)
+	x, err := d.retry(ctx, client, method, rawurl, header, body, maxBody, publicOnly)
 	if err == nil && d.cache != nil && cacheable(x.status) {
 		if err := d.cache.put(key, method+" "+rawurl, x, d.now()); err != nil {
 			d.st.Inc(stats.CacheErrors)
@@ -373,9 +413,12 @@ var defaultHeaders = [][2]string{
 }
 
 // attempt makes one try at a request, within Config.Timeout.
-func (d *Downloader) attempt(ctx context.Context, client *http.Client, method, rawurl string, header http.Header, body []byte, maxBody int64) (*exchange, error) {
+func (d *Downloader) attempt(ctx context.Context, client *http.Client, method, rawurl string, header http.Header, body []byte, maxBody int64, publicOnly bool) (*exchange, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
+	h := new(hops)
+	h.publicOnly.Store(publicOnly)
+	ctx = context.WithValue(ctx, hopsKey{}, h)
 	// reused says whether the last connection the request (or a redirect
 	// hop) got had served an earlier request. A robots.txt fetch made while
 	// a redirect is checked reports here too, but the hop's own connection
@@ -422,6 +465,7 @@ func (d *Downloader) attempt(ctx context.Context, client *http.Client, method, r
 		header:    resp.Header,
 		body:      data,
 		truncated: truncated,
+		public:    h.public.Load(),
 	}, nil
 }
 
@@ -481,8 +525,8 @@ func (d *Downloader) fetchFile(req *Request, u *url.URL) (*Response, error) {
 }
 
 // ErrorKind sorts a Fetch error into a short snake_case kind for the stats:
-// robots_denied, timeout, dns, connection_refused, connection_reset, tls,
-// redirect, not_found, body, or other.
+// robots_denied, private_address, timeout, dns, connection_refused,
+// connection_reset, tls, redirect, not_found, body, or other.
 func ErrorKind(err error) string {
 	var dnsErr *net.DNSError
 	var netErr net.Error
@@ -493,6 +537,8 @@ func ErrorKind(err error) string {
 		return ""
 	case errors.Is(err, ErrRobotsDenied):
 		return "robots_denied"
+	case errors.Is(err, ErrPrivateAddress):
+		return "private_address"
 	case errors.Is(err, ErrRedirect):
 		return "redirect"
 	case errors.Is(err, context.DeadlineExceeded):

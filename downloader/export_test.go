@@ -2,6 +2,7 @@ package downloader
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -25,3 +26,6 @@ var SleepCtx = sleepCtx
 
 // RetryAfter parses a Retry-After value.
 var RetryAfter = retryAfter
+
+// IsPrivate reports whether a is in the default private networks.
+func IsPrivate(a netip.Addr) bool { return defaultPrivateNets.contains(a) }

@@ -89,6 +89,23 @@ func (h *hitCounter) get(path string) int {
 	return h.m[path]
 }
 
+// total returns the number of requests counted.
+func (h *hitCounter) total() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, c := range h.m {
+		n += c
+	}
+	return n
+}
+
+func (h *hitCounter) reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.m = nil
+}
+
 // all returns a copy of the counts.
 func (h *hitCounter) all() map[string]int {
 	h.mu.Lock()

@@ -17,6 +17,13 @@ type Request struct {
 	// link that produced the request asked for one; empty means every rule
 	// whose URL pattern matches.
 	Rule string
+	// PublicOnly lets the request connect only to public addresses when
+	// Config.DenyPrivate is set. The engine sets it on a link found on a
+	// page answered from a public address (Response.Public), or on a page
+	// that was itself requested PublicOnly, so that no page on the web can
+	// lead the crawl into this host or its networks. Start requests leave
+	// it false: they may go anywhere the spider file says.
+	PublicOnly bool
 }
 
 // Response is a fetched page. URL is the final URL after redirects; Body is
@@ -33,6 +40,12 @@ type Response struct {
 	// name ("utf-8", "shift_jis", "windows-1251"); Body has been decoded
 	// from it to UTF-8. It is empty for other media types.
 	Charset string
+	// Public says that the answer came from a public address: one not in
+	// Config.PrivateNets. It is false for local files and when no address
+	// is known. Through a proxy it is judged by the host as written (see
+	// Config.DenyPrivate); from the cache, by what was stored with it, or
+	// true if nothing was.
+	Public bool
 }
 
 // ContentType returns the media type of the response without parameters,

@@ -37,9 +37,9 @@ var retryStatuses = map[int]bool{
 // and other methods are retried as GET is, as Scrapy does: a crawler's
 // requests are reads, even the ones that use a form. It returns the last
 // answer or error. It never waits once ctx is done.
-func (d *Downloader) retry(ctx context.Context, client *http.Client, method, rawurl string, header http.Header, body []byte, maxBody int64) (*exchange, error) {
+func (d *Downloader) retry(ctx context.Context, client *http.Client, method, rawurl string, header http.Header, body []byte, maxBody int64, publicOnly bool) (*exchange, error) {
 	for n := 0; ; n++ {
-		x, err := d.attempt(ctx, client, method, rawurl, header, body, maxBody)
+		x, err := d.attempt(ctx, client, method, rawurl, header, body, maxBody, publicOnly)
 		if ctx.Err() != nil {
 			if err == nil {
 				return x, nil
@@ -74,7 +74,8 @@ func (d *Downloader) retry(ctx context.Context, client *http.Client, method, raw
 // retryReason says why an attempt is worth retrying, as a status code or an
 // error kind, or returns "" when it is not: a success, an answer that will
 // not change (404), or an error that will not go away (a bad certificate,
-// a refused redirect, a host that does not exist).
+// a refused redirect, a private address refused, a host that does not
+// exist).
 func retryReason(x *exchange, err error) string {
 	if err == nil {
 		if retryStatuses[x.status] {
@@ -83,7 +84,7 @@ func retryReason(x *exchange, err error) string {
 		return ""
 	}
 	if errors.Is(err, ErrRobotsDenied) || errors.Is(err, ErrRobotsUnreachable) || errors.Is(err, ErrRedirect) ||
-		errors.Is(err, context.Canceled) {
+		errors.Is(err, ErrPrivateAddress) || errors.Is(err, context.Canceled) {
 		return ""
 	}
 	if errors.Is(err, context.DeadlineExceeded) {

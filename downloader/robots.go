@@ -44,7 +44,8 @@ type robotsEntry struct {
 	denial    error         // why every path is refused (a 5xx answer), or nil
 	err       error         // why robots.txt could not be fetched at all, or nil
 	expires   time.Time
-	abandoned bool // the fetch was cut short by its caller's context
+	abandoned bool  // the fetch was cut short by its caller's context, or refused (refused)
+	refused   error // why a fetch made for a PublicOnly request was refused, or nil
 }
 
 // robotsCache holds the robots.txt of recently seen origins. At most one
@@ -110,12 +111,14 @@ func (d *Downloader) CrawlDelay(host string) time.Duration {
 // checkRobots returns nil if u may be fetched by userAgent (empty means
 // Config.UserAgent), and otherwise an error wrapping ErrRobotsDenied or
 // ErrRobotsUnreachable, or ctx's error if ctx ended while robots.txt was
-// fetched.
-func (d *Downloader) checkRobots(ctx context.Context, u *url.URL, userAgent string) error {
+// fetched. publicOnly is the PublicOnly of the request for u: robots.txt is
+// fetched under the same limit, and an error wrapping ErrPrivateAddress
+// says it could not be.
+func (d *Downloader) checkRobots(ctx context.Context, u *url.URL, userAgent string, publicOnly bool) error {
 	if !d.cfg.ObeyRobots || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil
 	}
-	e, err := d.robotsFor(ctx, u)
+	e, err := d.robotsFor(ctx, u, publicOnly)
 	switch {
 	case err != nil:
 		return err
@@ -136,7 +139,7 @@ func (d *Downloader) checkRobots(ctx context.Context, u *url.URL, userAgent stri
 
 // robotsFor returns what is known of the robots.txt of u's origin,
 // fetching it if nothing is, or what is known has expired.
-func (d *Downloader) robotsFor(ctx context.Context, u *url.URL) (*robotsEntry, error) {
+func (d *Downloader) robotsFor(ctx context.Context, u *url.URL, publicOnly bool) (*robotsEntry, error) {
 	c := &d.robots
 	origin := originOf(u)
 	for {
@@ -166,7 +169,7 @@ func (d *Downloader) robotsFor(ctx context.Context, u *url.URL) (*robotsEntry, e
 		c.add(e)
 		c.mu.Unlock()
 
-		d.fetchRobots(ctx, e)
+		d.fetchRobots(ctx, e, publicOnly)
 
 		c.mu.Lock()
 		if e.abandoned {
@@ -179,7 +182,10 @@ func (d *Downloader) robotsFor(ctx context.Context, u *url.URL) (*robotsEntry, e
 		}
 		close(e.ready)
 		c.mu.Unlock()
-		if e.abandoned {
+		switch {
+		case e.refused != nil:
+			return nil, e.refused
+		case e.abandoned:
 			return nil, ctx.Err()
 		}
 		return e, nil
@@ -191,17 +197,27 @@ func (d *Downloader) robotsFor(ctx context.Context, u *url.URL) (*robotsEntry, e
 // rules; a 429 or 5xx, or no answer at all, means everything is disallowed
 // until Config.RobotsErrorTTL has passed. Redirects are followed up to five
 // times, to any http(s) URL, and the rules found apply to e's origin.
-func (d *Downloader) fetchRobots(ctx context.Context, e *robotsEntry) {
+//
+// A fetch refused by Config.DenyPrivate is not an answer about the origin,
+// only about the request that asked: it is forgotten (e.abandoned), and
+// another request, allowed to reach private addresses, fetches it again.
+// When the origin itself is private, as it is when a public page links to
+// one, asking again costs nothing on the network: the refusal comes before
+// a connection is made.
+func (d *Downloader) fetchRobots(ctx context.Context, e *robotsEntry, publicOnly bool) {
 	target := e.origin + "/robots.txt"
 	header := http.Header{"User-Agent": {d.cfg.UserAgent}, "Accept": {"text/plain,*/*;q=0.8"}}
 	// robots.MaxSize+1 bytes, so that Parse can tell a line the limit cut.
-	x, err := d.exchange(ctx, d.robotsClient, http.MethodGet, target, header, nil, robots.MaxSize+1)
+	x, err := d.exchange(ctx, d.robotsClient, http.MethodGet, target, header, nil, robots.MaxSize+1, publicOnly)
 	now := d.now()
 	e.expires = now.Add(d.cfg.RobotsTTL)
 	outcome := ""
 	switch {
 	case ctx.Err() != nil:
 		e.abandoned = true
+		return
+	case errors.Is(err, ErrPrivateAddress):
+		e.abandoned, e.refused = true, fmt.Errorf("%s: %w", target, err)
 		return
 	case errors.Is(err, errRobotsRedirect):
 		e.rules, outcome = robots.AllowAll(), "missing"

@@ -586,6 +586,8 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 				st.Inc(stats.LinksSkipped + "invalid")
 				continue
 			}
+			// A page on the web may lead only to the web (downloader.Config.DenyPrivate).
+			res.Request.PublicOnly = req.PublicOnly || resp.Public
 			r.links = append(r.links, link{req: res.Request, fp: fp})
 		case res.Skip != "":
 			st.Inc(stats.LinksSkipped + res.Skip)

@@ -134,12 +134,13 @@ func TestFrontierSpills(t *testing.T) {
 	for i := range 1000 {
 		h := fmt.Sprintf("h%d.test", i%3)
 		r := &downloader.Request{
-			URL:    fmt.Sprintf("http://%s/%d", h, i),
-			Depth:  i % 5,
-			Method: "POST",
-			Header: http.Header{"X-N": {fmt.Sprint(i), "two"}},
-			Body:   []byte(fmt.Sprintf("n=%d", i)),
-			Rule:   "detail",
+			URL:        fmt.Sprintf("http://%s/%d", h, i),
+			Depth:      i % 5,
+			Method:     "POST",
+			Header:     http.Header{"X-N": {fmt.Sprint(i), "two"}},
+			Body:       []byte(fmt.Sprintf("n=%d", i)),
+			Rule:       "detail",
+			PublicOnly: i%2 == 0,
 		}
 		if err := f.Push(r, t0); err != nil {
 			t.Fatal(err)
@@ -164,7 +165,7 @@ func TestFrontierSpills(t *testing.T) {
 		var i int
 		fmt.Sscanf(r.URL[len("http://h0.test/"):], "%d", &i)
 		if r.Depth != i%5 || r.Method != "POST" || string(r.Body) != fmt.Sprintf("n=%d", i) ||
-			r.Rule != "detail" || fmt.Sprint(r.Header["X-N"]) != fmt.Sprintf("[%d two]", i) {
+			r.Rule != "detail" || fmt.Sprint(r.Header["X-N"]) != fmt.Sprintf("[%d two]", i) || r.PublicOnly != (i%2 == 0) {
 			t.Fatalf("request %d came back as %+v", i, r)
 		}
 		h := hostKey(r.URL)

@@ -74,6 +74,9 @@ func (s *spill) close() {
 	}
 }
 
+// flagPublicOnly is the bit of a record's flags for Request.PublicOnly.
+const flagPublicOnly = 1
+
 // encodeRequest appends a length-prefixed record of r to b.
 func encodeRequest(b []byte, r *downloader.Request) []byte {
 	var rec []byte
@@ -90,6 +93,11 @@ func encodeRequest(b []byte, r *downloader.Request) []byte {
 			rec = appendString(rec, v)
 		}
 	}
+	var flags uint64
+	if r.PublicOnly {
+		flags |= flagPublicOnly
+	}
+	rec = binary.AppendUvarint(rec, flags)
 	b = binary.AppendUvarint(b, uint64(len(rec)))
 	return append(b, rec...)
 }
@@ -150,6 +158,7 @@ func decodeRequest(rec []byte) (*downloader.Request, error) {
 			r.Header[k] = vs
 		}
 	}
+	r.PublicOnly = d.uint()&flagPublicOnly != 0
 	if d.err != nil {
 		return nil, fmt.Errorf("read spilled request: %w", d.err)
 	}
