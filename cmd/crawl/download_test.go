@@ -290,6 +290,8 @@ func TestBadDownloadFlags(t *testing.T) {
 		{[]string{"--cache-ttl", "-1h"}, `--cache-ttl must not be negative`},
 		{[]string{"--proxy", "ftp://127.0.0.1"}, `--proxy: proxy "ftp://127.0.0.1": scheme must be`},
 		{[]string{"--cache", filepath.Join(file, "sub")}, `--cache: mkdir .*: not a directory`},
+		{[]string{"--deny-private=sometimes"}, `invalid argument "sometimes" for "--deny-private"`},
+		{[]string{"--private-nets", "10.0.0.0/8,localnet"}, `invalid argument .* for "--private-nets" flag: want networks such as .*"localnet" is not one`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -313,7 +315,12 @@ func TestDownloadFlags(t *testing.T) {
 		{nil, func(c *downloader.Config) bool {
 			return c.ObeyRobots && c.Retries == 2 && c.MaxBody == 10<<20 && !c.DisableCookies &&
 				c.MaxRetryWait == time.Minute && c.Timeout == 30*time.Second && c.UserAgent == "crawl/0.1" &&
-				c.Proxy == "" && c.CacheDir == "" && c.CacheTTL == 0 && !c.CacheRefresh
+				c.Proxy == "" && c.CacheDir == "" && c.CacheTTL == 0 && !c.CacheRefresh &&
+				c.DenyPrivate && c.PrivateNets == nil
+		}},
+		{[]string{"--deny-private=false"}, func(c *downloader.Config) bool { return !c.DenyPrivate }},
+		{[]string{"--private-nets", "127.0.0.1/32, ::1/128,10.1.2.3/8"}, func(c *downloader.Config) bool {
+			return fmt.Sprint(c.PrivateNets) == "[127.0.0.1/32 ::1/128 10.0.0.0/8]"
 		}},
 		{[]string{"--obey-robots=false"}, func(c *downloader.Config) bool { return !c.ObeyRobots }},
 		{[]string{"--retries", "0"}, func(c *downloader.Config) bool { return c.Retries == downloader.NoRetries }},
@@ -348,7 +355,7 @@ func TestDownloadFlags(t *testing.T) {
 	t.Run("defaults shown in help", func(t *testing.T) {
 		f := pflag.NewFlagSet("run", pflag.ContinueOnError)
 		addDownloadFlags(f, new(downloader.Config))
-		for name, want := range map[string]string{"max-body": "10MiB", "retries": "2", "cookies": "true", "obey-robots": "true"} {
+		for name, want := range map[string]string{"max-body": "10MiB", "retries": "2", "cookies": "true", "obey-robots": "true", "deny-private": "true"} {
 			if got := f.Lookup(name).DefValue; got != want {
 				t.Errorf("--%s default: got %q, want %q", name, got, want)
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -23,6 +24,9 @@ func addDownloadFlags(f *pflag.FlagSet, c *downloader.Config) {
 	c.MaxBody = downloader.DefaultMaxBody
 	f.Var(byteSize{&c.MaxBody}, "max-body", "most body bytes read from one response, after decompression; a longer body is cut there (e.g. 512KiB, 10MiB)")
 	f.VarPF(enabled{&c.DisableCookies}, "cookies", "", "keep the cookies sites set, for the rest of the crawl").NoOptDefVal = "true"
+	f.BoolVar(&c.DenyPrivate, "deny-private", true, "never let a page on a public address lead (by link or redirect) to a loopback, private or link-local address; start URLs, and links found on pages at private addresses, may go anywhere")
+	f.Var(prefixList{&c.PrivateNets}, "private-nets", "the networks --deny-private keeps out, as comma-separated CIDR prefixes (default: loopback, private, link-local and the like)")
+	f.MarkHidden("private-nets") // for tests, which can only use loopback
 	f.StringVar(&c.Proxy, "proxy", "", "send every request through the proxy at `URL` (default: from HTTP_PROXY, HTTPS_PROXY, NO_PROXY)")
 	f.StringVar(&c.CacheDir, "cache", "", "keep responses in `DIR`, and answer requests from there when a later run repeats them")
 	f.DurationVar(&c.CacheTTL, "cache-ttl", 0, "how long a response kept by --cache is used (0: for ever)")
@@ -75,6 +79,36 @@ func (v retriesValue) Set(s string) error {
 }
 
 func (retriesValue) Type() string { return "int" }
+
+// prefixList is a flag for a list of networks in CIDR notation, separated
+// by commas; each use replaces the list.
+type prefixList struct{ nets *[]netip.Prefix }
+
+func (v prefixList) String() string {
+	if v.nets == nil {
+		return ""
+	}
+	s := make([]string, len(*v.nets))
+	for i, p := range *v.nets {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (v prefixList) Set(s string) error {
+	var nets []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		p, err := netip.ParsePrefix(strings.TrimSpace(f))
+		if err != nil {
+			return fmt.Errorf("want networks such as 10.0.0.0/8,fc00::/7: %q is not one", strings.TrimSpace(f))
+		}
+		nets = append(nets, p.Masked())
+	}
+	*v.nets = nets
+	return nil
+}
+
+func (prefixList) Type() string { return "networks" }
 
 // enabled is a bool flag for a Config field that says the opposite:
 // --cookies=false sets DisableCookies.
