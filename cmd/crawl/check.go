@@ -65,7 +65,7 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
-			fmt.Fprintln(stderr, p)
+			fmt.Fprintln(stderr, redact(p))
 		}
 		return usageError{fmt.Errorf("%s: %s", o.specPath, plural(len(problems), "problem", "problems"))}
 	}

@@ -5,8 +5,10 @@ import (
 	"regexp"
 )
 
-// userinfo matches the user and password part of a URL's authority.
-var userinfo = regexp.MustCompile(`://[^/?#@\s"]*@`)
+// userinfo matches the user and password part of a URL's authority, up to
+// its last "@", as URL parsers read it: a password may hold an unescaped
+// "@".
+var userinfo = regexp.MustCompile(`://[^/?#\s"]*@`)
 
 // redact hides the credentials of every URL in s, user name included (a
 // token is often sent as the user name), so that no log line or error

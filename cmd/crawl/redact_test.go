@@ -13,6 +13,8 @@ func TestRedact(t *testing.T) {
 		{"https://TOKEN@a.test/ and ftp://u:p@b.test", "https://xxxxx@a.test/ and ftp://xxxxx@b.test"},
 		{"http://a.test/path@not-userinfo", "http://a.test/path@not-userinfo"},
 		{"no url here: a@b", "no url here: a@b"},
+		{"http://user:p@ss@a.test/x@y", "http://xxxxx@a.test/x@y"},
+		{`url=http://u:p@a.test/ error="fetch http://v:q@b.test/: x"`, `url=http://xxxxx@a.test/ error="fetch http://xxxxx@b.test/: x"`},
 	}
 	for _, tt := range tests {
 		if got := redact(tt.in); got != tt.want {
@@ -41,10 +43,11 @@ func TestCredentialsNeverLogged(t *testing.T) {
   - "http://alice:s3cret@`+host+`/500"
   - "http://TOKEN123@`+host+`/redirect"
   - "http://bob:pa55@127.0.0.1:1/refused"
+  - "http://carol:at@sign99@127.0.0.1:1/refused"
 `, "")
 	for _, format := range []string{"text", "json"} {
 		r := runCrawl(t, nil, "run", spec, "-v", "--retries", "0", "--log-format", format)
-		for _, secret := range []string{"s3cret", "TOKEN123", "pa55", "hunter2", "alice", "bob"} {
+		for _, secret := range []string{"s3cret", "TOKEN123", "pa55", "hunter2", "alice", "bob", "carol", "sign99"} {
 			if strings.Contains(r.stderr, secret) {
 				t.Errorf("%s logs show %q:\n%s", format, secret, r.stderr)
 			}
@@ -52,5 +55,18 @@ func TestCredentialsNeverLogged(t *testing.T) {
 		if !strings.Contains(r.stderr, "xxxxx@") {
 			t.Errorf("%s logs show no redacted URL at all (did the requests run?):\n%s", format, r.stderr)
 		}
+	}
+}
+
+// TestCheckRedactsCredentials checks that crawl check, which prints the
+// problems of a spider file itself, hides the credentials they quote.
+func TestCheckRedactsCredentials(t *testing.T) {
+	spec := writeSpec(t, t.TempDir(), "start_urls: [\"htp://alice:pw123@a.test/\"]\nfollow: [{allow: \"([\"}]\n", "")
+	r := runCrawl(t, nil, "check", spec)
+	if r.code != 2 || !strings.Contains(r.stderr, "htp://xxxxx@a.test/") {
+		t.Errorf("exit %d, stderr:\n%s\nwant 2 and the start URL problem, redacted", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "pw123") || strings.Contains(r.stderr, "alice") {
+		t.Errorf("crawl check shows the credentials:\n%s", r.stderr)
 	}
 }
