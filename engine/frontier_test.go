@@ -194,39 +194,3 @@ func TestFrontierSpillFailure(t *testing.T) {
 		t.Errorf("push beyond memory into a missing directory: %v, want a spill error", err)
 	}
 }
-
-func TestSeenSet(t *testing.T) {
-	var s seenSet
-	ref := map[uint64]bool{}
-	// Values that collide in the low bits, the zero fingerprint, and
-	// enough to grow the table several times.
-	var fps []uint64
-	for i := range uint64(20000) {
-		fps = append(fps, i<<20, i*0x9E3779B97F4A7C15)
-	}
-	fps = append(fps, 0, 0, 1<<63)
-	for _, fp := range fps {
-		if got, want := s.add(fp), !ref[fp]; got != want {
-			t.Fatalf("add(%#x) = %v, want %v", fp, got, want)
-		}
-		ref[fp] = true
-	}
-	if s.len() != len(ref) {
-		t.Errorf("len = %d, want %d", s.len(), len(ref))
-	}
-	for fp := range ref {
-		if s.add(fp) {
-			t.Fatalf("add(%#x) of a fingerprint already in the set reported it new", fp)
-		}
-	}
-	if 4*s.n > 3*len(s.slots) {
-		t.Errorf("%d fingerprints in %d slots: over 3/4 full", s.n, len(s.slots))
-	}
-}
-
-func BenchmarkSeenSet(b *testing.B) {
-	var s seenSet
-	for i := range b.N {
-		s.add(uint64(i) * 0x9E3779B97F4A7C15)
-	}
-}
