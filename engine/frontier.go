@@ -70,7 +70,7 @@ const defaultMaxDelay = 60 * time.Second
 type host struct {
 	name    string
 	queue   queue[*downloader.Request]
-	spilled queue[int64]
+	spilled offsets
 	active  int
 	next    time.Time     // earliest start of the next request
 	delay   time.Duration // current delay between requests
@@ -91,8 +91,9 @@ func (h *host) len() int { return h.queue.len() + h.spilled.len() }
 // passed, taking hosts in turn, so a slow host fills at most its own slots
 // and never holds up the others. Within a host, requests leave in the order
 // they came: breadth-first. At most memory requests are kept in memory; the
-// rest wait in a temporary file, so a crawl that discovers millions of
-// links keeps a flat memory. A frontier belongs to the scheduler goroutine
+// rest wait in a temporary file, each costing a byte or two of memory for
+// its offset there, so a crawl that discovers millions of links keeps a
+// flat memory. A frontier belongs to the scheduler goroutine
 // alone and is not safe for concurrent use. Time is a parameter of every
 // call.
 type frontier struct {
@@ -199,7 +200,7 @@ func (f *frontier) Pop(now time.Time) (*downloader.Request, time.Duration, error
 		// the one request to hand out).
 		batch := max(1, min(refill, f.memory-f.inMemory))
 		for i := 0; i < batch && h.spilled.len() > 0; i++ {
-			off, _ := h.spilled.pop()
+			off := h.spilled.popFront()
 			r, err := f.disk.get(off)
 			if err != nil {
 				return nil, 0, err
