@@ -54,10 +54,14 @@ type Config struct {
 	QueueMemory int
 	// SpillDir is where that file is made. Empty means os.TempDir().
 	SpillDir string
+	// Order is the order in which each host's requests are fetched: BFS
+	// or DFS. Empty means BFS.
+	Order Order
 	// Frontier holds the requests waiting, the requests seen and the
 	// politeness state. Nil means a MemoryFrontier made from Politeness,
-	// QueueMemory and SpillDir, which Run closes; a Frontier given here is
-	// the caller's to close, and carries its own politeness.
+	// QueueMemory, SpillDir and Order, which Run closes; a Frontier given
+	// here is the caller's to close, and carries its own politeness and
+	// order.
 	Frontier Frontier
 	// Canon is the canonical form that requests are de-duplicated by.
 	Canon urls.Canon
@@ -210,7 +214,7 @@ type claimReply struct {
 func (e *Engine) Run(ctx context.Context, out chan<- *item.Item) (Reason, error) {
 	fr := e.cfg.Frontier
 	if fr == nil {
-		m := NewMemoryFrontier(e.cfg.Politeness, e.cfg.QueueMemory, e.cfg.SpillDir)
+		m := NewMemoryFrontier(e.cfg.Politeness, e.cfg.QueueMemory, e.cfg.SpillDir, e.cfg.Order)
 		defer m.Close()
 		fr = m
 	}

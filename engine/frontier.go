@@ -8,13 +8,32 @@ import (
 	"crawl/urls"
 )
 
-// queue is an in-memory first-in, first-out queue.
+// queue is an in-memory double-ended queue: push at the back, pop from
+// either end.
 type queue[T any] struct {
 	q    []T
 	head int
 }
 
 func (f *queue[T]) push(v T) { f.q = append(f.q, v) }
+
+// front returns the oldest value; the queue must not be empty.
+func (f *queue[T]) front() T { return f.q[f.head] }
+
+// popBack removes and returns the newest value.
+func (f *queue[T]) popBack() (T, bool) {
+	var zero T
+	if f.head == len(f.q) {
+		return zero, false
+	}
+	r := f.q[len(f.q)-1]
+	f.q[len(f.q)-1] = zero
+	f.q = f.q[:len(f.q)-1]
+	if f.head == len(f.q) {
+		f.q, f.head = f.q[:0], 0
+	}
+	return r, true
+}
 
 func (f *queue[T]) pop() (T, bool) {
 	var zero T
@@ -62,11 +81,29 @@ const DefaultPerHost = 8
 // requests.
 const DefaultQueueMemory = 100_000
 
+// Order is the order in which each host's requests are fetched. Hosts
+// always take turns; the order is within a host.
+type Order string
+
+const (
+	// BFS fetches each host's requests in the order they were found,
+	// first in, first out: every page at depth 1 before any at depth 2.
+	// The zero Order means BFS.
+	BFS Order = "bfs"
+	// DFS fetches the request found last first, last in, first out, as
+	// Scrapy with a negative DEPTH_PRIORITY and LIFO queues: the crawl
+	// follows a path of links down before it takes the next one.
+	DFS Order = "dfs"
+)
+
 const defaultMaxDelay = 60 * time.Second
 
 // host is the state of one host: its queue, its requests in flight, and
-// when it may next be asked. Its queue is in two parts: requests in memory,
-// and after them, in order, the offsets of requests spilled to disk.
+// when it may next be asked. Its queue is in two parts, the requests in
+// memory and the offsets of requests spilled to disk, and the part fetched
+// first is in memory: with BFS the oldest requests are in memory and the
+// newer ones on disk; with DFS the newest are in memory and the older ones
+// on disk.
 type host struct {
 	name    string
 	queue   queue[*downloader.Request]
@@ -90,14 +127,15 @@ func (h *host) len() int { return h.queue.len() + h.spilled.len() }
 // It hands out a request only for a host with a free slot whose delay has
 // passed, taking hosts in turn, so a slow host fills at most its own slots
 // and never holds up the others. Within a host, requests leave in the order
-// they came: breadth-first. At most memory requests are kept in memory; the
-// rest wait in a temporary file, each costing a byte or two of memory for
-// its offset there, so a crawl that discovers millions of links keeps a
-// flat memory. A frontier belongs to the scheduler goroutine
+// they came (BFS) or newest first (DFS). At most memory requests are kept
+// in memory; the rest wait in a temporary file, each costing a byte or two
+// of memory for its offset there, so a crawl that discovers millions of
+// links keeps a flat memory. A frontier belongs to the scheduler goroutine
 // alone and is not safe for concurrent use. Time is a parameter of every
 // call.
 type frontier struct {
 	p        Politeness
+	order    Order
 	hosts    map[string]*host
 	ready    []*host // hosts with requests, a free slot and no delay to wait
 	waiting  waitHeap
@@ -110,7 +148,10 @@ type frontier struct {
 // refill is how many spilled requests of a host are read back at once.
 const refill = 64
 
-func newFrontier(p Politeness, memory int, spillDir string) *frontier {
+// newFrontier returns an empty frontier: Politeness's zero fields and a
+// zero memory mean the defaults, an empty spillDir the system's temporary
+// directory, and any order but DFS means BFS.
+func newFrontier(p Politeness, memory int, spillDir string, order Order) *frontier {
 	if p.PerHost <= 0 {
 		p.PerHost = DefaultPerHost
 	}
@@ -120,7 +161,10 @@ func newFrontier(p Politeness, memory int, spillDir string) *frontier {
 	if memory <= 0 {
 		memory = DefaultQueueMemory
 	}
-	return &frontier{p: p, hosts: make(map[string]*host), memory: memory, disk: spill{dir: spillDir}}
+	if order != DFS {
+		order = BFS
+	}
+	return &frontier{p: p, order: order, hosts: make(map[string]*host), memory: memory, disk: spill{dir: spillDir}}
 }
 
 // Close removes the spill file.
@@ -142,22 +186,69 @@ func (f *frontier) host(name string) *host {
 // Len returns the number of requests queued.
 func (f *frontier) Len() int { return f.n }
 
-// Push queues r: in memory while there is room and the host has nothing
-// on disk, else on disk, so each host's order holds.
+// Push queues r. With BFS, r goes to memory while there is room and its
+// host has nothing on disk (else it would overtake those), and to disk
+// otherwise. With DFS, r goes to memory always, as the next to be fetched;
+// when memory is full, the host's oldest request in memory moves to disk
+// to make room, or if it has none there, r goes to disk.
 func (f *frontier) Push(r *downloader.Request, now time.Time) error {
 	h := f.host(hostKey(r.URL))
-	if f.inMemory < f.memory && h.spilled.len() == 0 {
+	switch {
+	case f.inMemory < f.memory && (f.order == DFS || h.spilled.len() == 0):
 		h.queue.push(r)
 		f.inMemory++
-	} else {
-		off, err := f.disk.put(r)
-		if err != nil {
+	case f.order == DFS && h.queue.len() > 0:
+		// The oldest in memory is newer than all on disk: on top of them,
+		// the host's order holds.
+		if err := f.spill(h, h.queue.front()); err != nil {
 			return err
 		}
-		h.spilled.push(off)
+		h.queue.pop()
+		h.queue.push(r)
+	default:
+		if err := f.spill(h, r); err != nil {
+			return err
+		}
 	}
 	f.n++
 	f.place(h, now)
+	return nil
+}
+
+// spill writes r to disk as the newest of h's spilled requests.
+func (f *frontier) spill(h *host, r *downloader.Request) error {
+	off, err := f.disk.put(r)
+	if err != nil {
+		return err
+	}
+	h.spilled.push(off)
+	return nil
+}
+
+// unspill reads back up to refill of h's spilled requests, within what the
+// memory budget leaves (but at least the one to hand out), into its empty
+// queue in memory: with BFS the oldest, with DFS the newest, keeping their
+// order.
+func (f *frontier) unspill(h *host) error {
+	var offs [refill]int64
+	batch := offs[:min(max(1, f.memory-f.inMemory), refill, h.spilled.len())]
+	for i := range batch {
+		if f.order == DFS {
+			// Newest first: batch ends up in increasing order, as BFS's,
+			// and the newest is pushed last, to be popped first.
+			batch[len(batch)-1-i] = h.spilled.popBack()
+		} else {
+			batch[i] = h.spilled.popFront()
+		}
+	}
+	for _, off := range batch {
+		r, err := f.disk.get(off)
+		if err != nil {
+			return err
+		}
+		h.queue.push(r)
+		f.inMemory++
+	}
 	return nil
 }
 
@@ -196,20 +287,16 @@ func (f *frontier) Pop(now time.Time) (*downloader.Request, time.Duration, error
 	f.ready = f.ready[1:]
 	h.where = nowhere
 	if h.queue.len() == 0 {
-		// Read back a batch, within what the memory budget leaves (at least
-		// the one request to hand out).
-		batch := max(1, min(refill, f.memory-f.inMemory))
-		for i := 0; i < batch && h.spilled.len() > 0; i++ {
-			off := h.spilled.popFront()
-			r, err := f.disk.get(off)
-			if err != nil {
-				return nil, 0, err
-			}
-			h.queue.push(r)
-			f.inMemory++
+		if err := f.unspill(h); err != nil {
+			return nil, 0, err
 		}
 	}
-	r, _ := h.queue.pop()
+	var r *downloader.Request
+	if f.order == DFS {
+		r, _ = h.queue.popBack()
+	} else {
+		r, _ = h.queue.pop()
+	}
 	f.inMemory--
 	f.n--
 	h.active++

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +29,7 @@ func popAll(f *frontier, now time.Time) []string {
 }
 
 func TestFrontierPerHostLimitAndTurns(t *testing.T) {
-	f := newFrontier(Politeness{PerHost: 2}, 0, "")
+	f := newFrontier(Politeness{PerHost: 2}, 0, "", BFS)
 	for i := range 4 {
 		f.Push(req(fmt.Sprintf("http://a.test/%d", i)), t0)
 	}
@@ -51,7 +53,7 @@ func TestFrontierPerHostLimitAndTurns(t *testing.T) {
 }
 
 func TestFrontierDelay(t *testing.T) {
-	f := newFrontier(Politeness{PerHost: 4, Delay: 2 * time.Second}, 0, "")
+	f := newFrontier(Politeness{PerHost: 4, Delay: 2 * time.Second}, 0, "", BFS)
 	f.Push(req("http://a.test/1"), t0)
 	f.Push(req("http://a.test/2"), t0)
 	f.Push(req("http://b.test/1"), t0)
@@ -68,7 +70,7 @@ func TestFrontierDelay(t *testing.T) {
 }
 
 func TestFrontierCrawlDelay(t *testing.T) {
-	f := newFrontier(Politeness{Delay: time.Second, MaxDelay: 10 * time.Second}, 0, "")
+	f := newFrontier(Politeness{Delay: time.Second, MaxDelay: 10 * time.Second}, 0, "", BFS)
 	f.Push(req("http://a.test/1"), t0)
 	f.Push(req("http://a.test/2"), t0)
 	f.Push(req("http://a.test/3"), t0)
@@ -85,7 +87,7 @@ func TestFrontierCrawlDelay(t *testing.T) {
 }
 
 func TestThrottle(t *testing.T) {
-	f := newFrontier(Politeness{AutoThrottle: true, Delay: 100 * time.Millisecond, MaxDelay: 10 * time.Second}, 0, "")
+	f := newFrontier(Politeness{AutoThrottle: true, Delay: 100 * time.Millisecond, MaxDelay: 10 * time.Second}, 0, "", BFS)
 	tests := []struct {
 		name    string
 		delay   time.Duration
@@ -113,7 +115,7 @@ func TestThrottle(t *testing.T) {
 }
 
 func TestFrontierForgetsIdleHosts(t *testing.T) {
-	f := newFrontier(Politeness{}, 0, "")
+	f := newFrontier(Politeness{}, 0, "", BFS)
 	for i := range 1000 {
 		u := fmt.Sprintf("http://h%d.test/", i)
 		f.Push(req(u), t0)
@@ -126,66 +128,182 @@ func TestFrontierForgetsIdleHosts(t *testing.T) {
 }
 
 // TestFrontierSpills keeps 10 requests in memory and queues 1000 on three
-// hosts: the rest go to disk and come back whole, in each host's order.
+// hosts: the rest go to disk and come back whole, in each host's order:
+// as they came with BFS, the newest first with DFS.
 func TestFrontierSpills(t *testing.T) {
-	f := newFrontier(Politeness{PerHost: 1000}, 10, t.TempDir())
-	defer f.Close()
-	want := map[string][]string{}
-	for i := range 1000 {
-		h := fmt.Sprintf("h%d.test", i%3)
-		r := &downloader.Request{
-			URL:        fmt.Sprintf("http://%s/%d", h, i),
-			Depth:      i % 5,
-			Method:     "POST",
-			Header:     http.Header{"X-N": {fmt.Sprint(i), "two"}},
-			Body:       []byte(fmt.Sprintf("n=%d", i)),
-			Rule:       "detail",
-			PublicOnly: i%2 == 0,
-		}
-		if err := f.Push(r, t0); err != nil {
-			t.Fatal(err)
-		}
-		want[h] = append(want[h], r.URL)
-		if f.inMemory > 10 {
-			t.Fatalf("%d requests in memory, budget 10", f.inMemory)
-		}
+	for _, order := range []Order{BFS, DFS} {
+		t.Run(string(order), func(t *testing.T) {
+			f := newFrontier(Politeness{PerHost: 1000}, 10, t.TempDir(), order)
+			defer f.Close()
+			want := map[string][]string{}
+			for i := range 1000 {
+				h := fmt.Sprintf("h%d.test", i%3)
+				r := &downloader.Request{
+					URL:        fmt.Sprintf("http://%s/%d", h, i),
+					Depth:      i % 5,
+					Method:     "POST",
+					Header:     http.Header{"X-N": {fmt.Sprint(i), "two"}},
+					Body:       []byte(fmt.Sprintf("n=%d", i)),
+					Rule:       "detail",
+					PublicOnly: i%2 == 0,
+				}
+				if err := f.Push(r, t0); err != nil {
+					t.Fatal(err)
+				}
+				want[h] = append(want[h], r.URL)
+				if f.inMemory > 10 {
+					t.Fatalf("%d requests in memory, budget 10", f.inMemory)
+				}
+			}
+			if f.disk.f == nil {
+				t.Fatal("nothing was spilled to disk")
+			}
+			if order == DFS {
+				for _, urls := range want {
+					slices.Reverse(urls)
+				}
+			}
+			got := map[string][]string{}
+			for {
+				r, _, err := f.Pop(t0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r == nil {
+					break
+				}
+				var i int
+				fmt.Sscanf(r.URL[len("http://h0.test/"):], "%d", &i)
+				if r.Depth != i%5 || r.Method != "POST" || string(r.Body) != fmt.Sprintf("n=%d", i) ||
+					r.Rule != "detail" || fmt.Sprint(r.Header["X-N"]) != fmt.Sprintf("[%d two]", i) || r.PublicOnly != (i%2 == 0) {
+					t.Fatalf("request %d came back as %+v", i, r)
+				}
+				h := hostKey(r.URL)
+				got[h] = append(got[h], r.URL)
+				if f.inMemory > 10 {
+					t.Fatalf("%d requests in memory while popping", f.inMemory)
+				}
+			}
+			for h, urls := range want {
+				if fmt.Sprint(got[h]) != fmt.Sprint(urls) {
+					t.Errorf("host %s: order changed:\ngot  %v\nwant %v", h, got[h], urls)
+				}
+			}
+			if f.Len() != 0 || f.inMemory != 0 {
+				t.Errorf("after popping everything: Len %d, in memory %d", f.Len(), f.inMemory)
+			}
+		})
 	}
-	if f.disk.f == nil {
-		t.Fatal("nothing was spilled to disk")
+}
+
+// TestFrontierOrder pushes and pops in turn on one host, with a memory of
+// two requests so that some wait on disk, and checks the order each way.
+func TestFrontierOrder(t *testing.T) {
+	tests := []struct {
+		order Order
+		ops   string // a letter pushes http://a.test/<letter>, "." pops one
+		want  string // the letters popped
+	}{
+		{BFS, "abc...", "abc"},
+		{DFS, "abc...", "cba"},
+		{"", "abcde.....", "abcde"}, // the zero Order is BFS
+		{DFS, "abcde.....", "edcba"},
+		{BFS, "abcd..ef....", "abcdef"},
+		{DFS, "abcd..ef....", "dcfeba"},
+		{DFS, "a.bc.d..efg...", "acdbgfe"},
+		{BFS, "a.bc.d..efg...", "abcdefg"},
 	}
-	got := map[string][]string{}
-	for {
-		r, _, err := f.Pop(t0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r == nil {
-			break
-		}
-		var i int
-		fmt.Sscanf(r.URL[len("http://h0.test/"):], "%d", &i)
-		if r.Depth != i%5 || r.Method != "POST" || string(r.Body) != fmt.Sprintf("n=%d", i) ||
-			r.Rule != "detail" || fmt.Sprint(r.Header["X-N"]) != fmt.Sprintf("[%d two]", i) || r.PublicOnly != (i%2 == 0) {
-			t.Fatalf("request %d came back as %+v", i, r)
-		}
-		h := hostKey(r.URL)
-		got[h] = append(got[h], r.URL)
-		if f.inMemory > 10 {
-			t.Fatalf("%d requests in memory while popping", f.inMemory)
-		}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %s", tt.order, tt.ops), func(t *testing.T) {
+			f := newFrontier(Politeness{PerHost: 100}, 2, t.TempDir(), tt.order)
+			defer f.Close()
+			var got strings.Builder
+			for _, op := range tt.ops {
+				if op != '.' {
+					if err := f.Push(req("http://a.test/"+string(op)), t0); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				r, _, err := f.Pop(t0)
+				if err != nil || r == nil {
+					t.Fatalf("Pop = %v, %v; want a request", r, err)
+				}
+				got.WriteString(strings.TrimPrefix(r.URL, "http://a.test/"))
+			}
+			if got.String() != tt.want {
+				t.Errorf("popped %s, want %s", got.String(), tt.want)
+			}
+		})
 	}
-	for h, urls := range want {
-		if fmt.Sprint(got[h]) != fmt.Sprint(urls) {
-			t.Errorf("host %s: order changed:\ngot  %v\nwant %v", h, got[h], urls)
+}
+
+// TestFrontierModel runs random pushes and pops on a frontier with little
+// memory against a model of plain slices, one per host, for both orders:
+// every request popped must be the model host's oldest (BFS) or newest
+// (DFS), and the memory budget must hold throughout.
+func TestFrontierModel(t *testing.T) {
+	for _, order := range []Order{BFS, DFS} {
+		for _, memory := range []int{1, 3, 50} {
+			t.Run(fmt.Sprintf("%s memory %d", order, memory), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(memory), 7))
+				f := newFrontier(Politeness{PerHost: 1 << 20}, memory, t.TempDir(), order)
+				defer f.Close()
+				model := map[string][]string{}
+				total, n := 0, 0
+				for step := range 20000 {
+					if rng.IntN(5) < 3 { // more pushes than pops: the queue grows
+						h := fmt.Sprintf("h%d.test", rng.IntN(4))
+						u := fmt.Sprintf("http://%s/%d", h, n)
+						n++
+						if err := f.Push(req(u), t0); err != nil {
+							t.Fatal(err)
+						}
+						model[h] = append(model[h], u)
+						total++
+					} else {
+						r, _, err := f.Pop(t0)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if r == nil {
+							if total != 0 {
+								t.Fatalf("step %d: Pop returned nothing with %d queued", step, total)
+							}
+							continue
+						}
+						q := model[hostKey(r.URL)]
+						want := q[0]
+						if order == DFS {
+							want = q[len(q)-1]
+						}
+						if r.URL != want {
+							t.Fatalf("step %d: popped %s, want %s", step, r.URL, want)
+						}
+						if order == DFS {
+							model[hostKey(r.URL)] = q[:len(q)-1]
+						} else {
+							model[hostKey(r.URL)] = q[1:]
+						}
+						total--
+					}
+					if f.Len() != total {
+						t.Fatalf("step %d: Len %d, want %d", step, f.Len(), total)
+					}
+					if f.inMemory > memory {
+						t.Fatalf("step %d: %d requests in memory, budget %d", step, f.inMemory, memory)
+					}
+				}
+				if total < 1000 {
+					t.Errorf("only %d requests queued at the end: the test did not exercise the disk", total)
+				}
+			})
 		}
-	}
-	if f.Len() != 0 || f.inMemory != 0 {
-		t.Errorf("after popping everything: Len %d, in memory %d", f.Len(), f.inMemory)
 	}
 }
 
 func TestFrontierSpillFailure(t *testing.T) {
-	f := newFrontier(Politeness{}, 1, "/nonexistent-dir")
+	f := newFrontier(Politeness{}, 1, "/nonexistent-dir", BFS)
 	defer f.Close()
 	if err := f.Push(req("http://a.test/1"), t0); err != nil {
 		t.Fatalf("first push, in memory: %v", err)

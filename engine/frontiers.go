@@ -86,9 +86,10 @@ type MemoryFrontier struct {
 // NewMemoryFrontier returns the frontier the engine uses when
 // Config.Frontier is nil: politeness p, at most memory requests in memory
 // (0: DefaultQueueMemory), the rest in a temporary file in spillDir (""
-// for the system's temporary directory). Close removes that file.
-func NewMemoryFrontier(p Politeness, memory int, spillDir string) *MemoryFrontier {
-	return &MemoryFrontier{queue: newFrontier(p, memory, spillDir)}
+// for the system's temporary directory), each host's requests in order.
+// Close removes that file.
+func NewMemoryFrontier(p Politeness, memory int, spillDir string, order Order) *MemoryFrontier {
+	return &MemoryFrontier{queue: newFrontier(p, memory, spillDir, order)}
 }
 
 // Add implements Frontier.

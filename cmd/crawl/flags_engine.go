@@ -22,6 +22,7 @@ func addEngineFlags(f *pflag.FlagSet, c *engine.Config) {
 	f.DurationVar(&c.Politeness.MaxDelay, "max-delay", time.Minute, "most delay --autothrottle and Crawl-delay may set")
 	f.IntVar(&c.QueueMemory, "queue-memory", engine.DefaultQueueMemory, "most queued requests kept in memory; the rest wait on disk")
 	f.StringVar(&c.SpillDir, "spill-dir", "", "directory for queued requests beyond --queue-memory (default: the system's temporary directory)")
+	f.StringVar((*string)(&c.Order), "order", string(engine.BFS), "order of each host's requests: bfs (oldest first, breadth-first) or dfs (newest first, depth-first)")
 }
 
 func validateEngine(c *engine.Config) error {
@@ -44,6 +45,8 @@ func validateEngine(c *engine.Config) error {
 		return fmt.Errorf("--queue-memory must be at least 1, got %d", c.QueueMemory)
 	case c.Politeness.MaxDelay <= 0:
 		return fmt.Errorf("--max-delay must be positive, got %s", c.Politeness.MaxDelay)
+	case c.Order != engine.BFS && c.Order != engine.DFS:
+		return fmt.Errorf("--order: %q is not one of bfs, dfs", c.Order)
 	}
 	return nil
 }

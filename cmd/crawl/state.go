@@ -45,6 +45,7 @@ func (o *runOptions) openState(st *stats.Stats, log *slog.Logger) (*state.Fronti
 		Politeness:  o.engine.Politeness,
 		QueueMemory: o.engine.QueueMemory,
 		SpillDir:    o.engine.SpillDir,
+		Order:       o.engine.Order,
 		Stats:       st,
 		Log:         log,
 	})

@@ -78,11 +78,12 @@ type Options struct {
 	Output string
 	// Canon is the canonical form the engine fingerprints requests by.
 	Canon urls.Canon
-	// Politeness, QueueMemory and SpillDir configure the in-memory
+	// Politeness, QueueMemory, SpillDir and Order configure the in-memory
 	// frontier that schedules the requests, as engine.NewMemoryFrontier.
 	Politeness  engine.Politeness
 	QueueMemory int
 	SpillDir    string
+	Order       engine.Order
 	// Stats is restored from the directory on Open and saved with every
 	// write. Nil means none.
 	Stats *stats.Stats
@@ -156,7 +157,7 @@ func Open(dir string, o Options) (*Frontier, error) {
 		return nil, fmt.Errorf("open state in %s: %w", dir, err)
 	}
 	f := &Frontier{
-		mem:    engine.NewMemoryFrontier(o.Politeness, o.QueueMemory, o.SpillDir),
+		mem:    engine.NewMemoryFrontier(o.Politeness, o.QueueMemory, o.SpillDir, o.Order),
 		db:     db,
 		opts:   o,
 		claims: make(map[uint64]uint64),
