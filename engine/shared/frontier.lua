@@ -1,0 +1,276 @@
+-- The shared frontier's changes of state, each run atomically by Redis.
+-- Every call passes the same first arguments, then a command and its own.
+--
+-- Keys, under the crawl's prefix P:
+--   P.."seen"      set of the fingerprints of every request queued or claimed
+--   P.."q:"..host  list of the encoded requests waiting for host, oldest first
+--   P.."h:"..host  hash of the host's politeness: active (requests in flight
+--                  across all processes), next (earliest start of the next
+--                  request, in ms) and delay (ms, when it is not the base)
+--   P.."ready"     sorted set of the hosts with a request waiting and a free
+--                  slot, scored by next
+--   P.."queued"    the number of requests waiting, over every host
+--   P.."procs"     sorted set of live processes, scored by when their lease
+--                  runs out (ms) unless they renew it
+--   P.."l:"..proc  hash of the requests proc has taken and not finished:
+--                  sequence number -> state, host, "\n", encoded request
+--   P.."feeding"   set of the processes still reading their start requests
+--
+-- A taken request is in one of three states: H, taken; C, its items are
+-- written but its links not yet queued; L, its links are queued but its
+-- items not yet written. It is forgotten when both have happened. Whatever
+-- the state, a process that dies or closes gives it back to its queue.
+local P = ARGV[1]
+local now = tonumber(ARGV[2])
+if now == 0 then
+  -- The server's clock, in ms: one clock for every process of the crawl.
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local per = tonumber(ARGV[3])
+local proc = ARGV[4]
+local lease = tonumber(ARGV[5])
+local base = tonumber(ARGV[6])
+local maxDelay = tonumber(ARGV[7])
+local throttle = ARGV[8] == '1'
+local cmd = ARGV[9]
+
+local SEEN, READY, QUEUED = P .. 'seen', P .. 'ready', P .. 'queued'
+local PROCS, FEEDING = P .. 'procs', P .. 'feeding'
+local function qkey(host) return P .. 'q:' .. host end
+local function hkey(host) return P .. 'h:' .. host end
+local function lkey(p) return P .. 'l:' .. p end
+
+local function queued() return tonumber(redis.call('GET', QUEUED) or '0') end
+
+-- place puts host among the ready hosts if it has a request waiting and a
+-- free slot; a host already there keeps its place.
+local function place(host)
+  local h = redis.call('HMGET', hkey(host), 'active', 'next')
+  if tonumber(h[1] or '0') < per and redis.call('LLEN', qkey(host)) > 0 then
+    redis.call('ZADD', READY, 'NX', tonumber(h[2] or '0'), host)
+  end
+end
+
+local function parse(v)
+  local nl = string.find(v, '\n', 2, true)
+  return string.sub(v, 1, 1), string.sub(v, 2, nl - 1), string.sub(v, nl + 1)
+end
+
+-- requeue gives every request process p has taken back to the front of
+-- its host's queue, frees the slots they held, and forgets p.
+local function requeue(p)
+  local lk = lkey(p)
+  local all = redis.call('HGETALL', lk)
+  -- Last taken first, each to the front: they keep their order.
+  local order = {}
+  for i = 1, #all, 2 do
+    table.insert(order, i)
+  end
+  table.sort(order, function(x, y) return tonumber(all[x], 36) > tonumber(all[y], 36) end)
+  local n = 0
+  for _, i in ipairs(order) do
+    local state, host, enc = parse(all[i + 1])
+    if state ~= 'L' then
+      redis.call('HINCRBY', hkey(host), 'active', -1)
+    end
+    redis.call('LPUSH', qkey(host), enc)
+    redis.call('PERSIST', hkey(host))
+    place(host)
+    n = n + 1
+  end
+  redis.call('DEL', lk)
+  redis.call('ZREM', PROCS, p)
+  redis.call('SREM', FEEDING, p)
+  if n > 0 then
+    redis.call('INCRBY', QUEUED, n)
+  end
+  return n
+end
+
+-- reap requeues the requests of processes whose lease ran out, and
+-- returns their names and how many requests each had.
+local function reap()
+  local out = {}
+  for _, p in ipairs(redis.call('ZRANGEBYSCORE', PROCS, '-inf', now, 'LIMIT', 0, 8)) do
+    if p ~= proc then
+      table.insert(out, p)
+      table.insert(out, requeue(p))
+    end
+  end
+  return out
+end
+
+-- finish records that the request seq of this process was fetched and its
+-- links queued: it frees the host's slot and adjusts the host's delay.
+local function finish(seq, status, latency, crawlDelay)
+  local lk = lkey(proc)
+  local v = redis.call('HGET', lk, seq)
+  if not v then
+    return -- requeued by another process, which freed the slot
+  end
+  local state, host = parse(v)
+  if state == 'H' then
+    redis.call('HSET', lk, seq, 'L' .. string.sub(v, 2))
+  elseif state == 'C' then
+    redis.call('HDEL', lk, seq)
+  else
+    return
+  end
+  local hk = hkey(host)
+  local active = redis.call('HINCRBY', hk, 'active', -1)
+  local h = redis.call('HMGET', hk, 'delay', 'next')
+  local old = tonumber(h[1] or base)
+  local delay, nxt = old, tonumber(h[2] or '0')
+  if throttle then
+    -- AutoThrottle, as the engine's own frontier has it.
+    if status == 429 or status == 503 then
+      delay = math.max(2 * delay, 1000)
+    elseif status == 0 or status >= 400 then
+      delay = math.max(delay, math.floor((delay + latency) / 2))
+    else
+      delay = math.floor((delay + latency) / 2)
+    end
+    delay = math.min(math.max(delay, base), maxDelay)
+  end
+  local cd = math.min(crawlDelay, maxDelay)
+  if cd > delay then
+    delay = cd
+  end
+  if delay ~= old then
+    redis.call('HSET', hk, 'delay', delay)
+  end
+  if redis.call('LLEN', qkey(host)) > 0 then
+    if active < per then
+      redis.call('ZADD', READY, 'NX', nxt, host)
+    end
+  elseif active <= 0 then
+    -- Idle: forget the host once its delay has passed, as a broad crawl
+    -- meets millions.
+    if nxt <= now then
+      redis.call('DEL', hk)
+    else
+      redis.call('PEXPIREAT', hk, nxt)
+    end
+  end
+end
+
+-- finishAll finishes the requests listed from ARGV[i] on, four values each.
+local function finishAll(i)
+  while i + 3 <= #ARGV do
+    finish(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]))
+    i = i + 4
+  end
+end
+
+local function beat()
+  redis.call('ZADD', PROCS, now + lease, proc)
+end
+
+if cmd == 'add' then
+  -- ARGV[10] fingerprint, [11] host, [12] encoded request.
+  if redis.call('SADD', SEEN, ARGV[10]) == 0 then
+    return {0, queued()}
+  end
+  local host = ARGV[11]
+  redis.call('RPUSH', qkey(host), ARGV[12])
+  redis.call('PERSIST', hkey(host))
+  place(host)
+  return {1, redis.call('INCR', QUEUED)}
+elseif cmd == 'next' then
+  -- ARGV[10] sequence number for the lease, then requests to finish.
+  beat()
+  finishAll(11)
+  local reaped = reap()
+  local seq, lk = ARGV[10], lkey(proc)
+  local v = redis.call('HGET', lk, seq)
+  if v then
+    -- A retry of a call that did take a request: the same one.
+    local _, _, enc = parse(v)
+    return {enc, 0, queued(), reaped}
+  end
+  for _ = 1, 16 do
+    local top = redis.call('ZRANGE', READY, 0, 0, 'WITHSCORES')
+    if #top == 0 then
+      return {'', -1, queued(), reaped}
+    end
+    local host, at = top[1], tonumber(top[2])
+    if at > now then
+      return {'', at - now, queued(), reaped}
+    end
+    local hk, qk = hkey(host), qkey(host)
+    local active = tonumber(redis.call('HGET', hk, 'active') or '0')
+    local enc = false
+    if active < per then
+      enc = redis.call('LPOP', qk)
+    end
+    if enc then
+      active = redis.call('HINCRBY', hk, 'active', 1)
+      local at2 = now + tonumber(redis.call('HGET', hk, 'delay') or base)
+      redis.call('HSET', hk, 'next', at2)
+      if active < per and redis.call('LLEN', qk) > 0 then
+        redis.call('ZADD', READY, at2, host) -- to the back: hosts take turns
+      else
+        redis.call('ZREM', READY, host)
+      end
+      redis.call('HSET', lk, seq, 'H' .. host .. '\n' .. enc)
+      return {enc, 0, redis.call('DECR', QUEUED), reaped}
+    end
+    -- Out of place: its queue is empty, or it is full by this process's
+    -- lower --per-host.
+    redis.call('ZREM', READY, host)
+  end
+  return {'', -1, queued(), reaped}
+elseif cmd == 'commit' then
+  -- ARGV[10] sequence number.
+  local lk, seq = lkey(proc), ARGV[10]
+  local v = redis.call('HGET', lk, seq)
+  if not v then
+    return 0
+  end
+  local state = string.sub(v, 1, 1)
+  if state == 'H' then
+    redis.call('HSET', lk, seq, 'C' .. string.sub(v, 2))
+  elseif state == 'L' then
+    redis.call('HDEL', lk, seq)
+  end
+  return 1
+elseif cmd == 'finish' then
+  -- Requests to finish from ARGV[10].
+  beat()
+  finishAll(10)
+  return queued()
+elseif cmd == 'settled' then
+  -- Requests to finish from ARGV[10].
+  beat()
+  finishAll(10)
+  local reaped = reap()
+  local n = queued()
+  if n > 0 or redis.call('SCARD', FEEDING) > 0 then
+    return {0, n, reaped}
+  end
+  for _, p in ipairs(redis.call('ZRANGE', PROCS, 0, -1)) do
+    if redis.call('EXISTS', lkey(p)) == 1 then
+      return {0, n, reaped}
+    end
+  end
+  return {1, n, reaped}
+elseif cmd == 'open' then
+  beat()
+  redis.call('SADD', FEEDING, proc)
+  return queued()
+elseif cmd == 'beat' then
+  -- ARGV[10] is 1 while this process reads its start requests.
+  beat()
+  if ARGV[10] == '1' then
+    redis.call('SADD', FEEDING, proc)
+  else
+    redis.call('SREM', FEEDING, proc)
+  end
+  return queued()
+elseif cmd == 'close' then
+  -- Requests to finish from ARGV[10].
+  finishAll(10)
+  return requeue(proc)
+end
+return redis.error_reply('unknown command ' .. tostring(cmd))
