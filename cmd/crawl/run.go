@@ -46,6 +46,7 @@ type runOptions struct {
 	strict           bool
 	engine           engine.Config     // flags bound straight in; Stats, Log, Canon set by run
 	download         downloader.Config // likewise; IdleConnsPerHost, CheckRedirect, Stats set by run
+	frontier         frontierOptions   // --frontier, --lease
 
 	spider  *spider.Spider    // loaded and validated by PreRunE
 	level   slog.Level        // from logLevel, verbose and quiet
@@ -91,6 +92,7 @@ func newRunCommand() *cobra.Command {
 	f.BoolVar(&opts.strict, "strict", false, "exit with status 3 when a limit (--max-*) ended the crawl")
 	addEngineFlags(f, &opts.engine)
 	addDownloadFlags(f, &opts.download)
+	addFrontierFlags(f, &opts.frontier)
 	return cmd
 }
 
@@ -106,6 +108,9 @@ func (o *runOptions) prepare(flags *pflag.FlagSet) error {
 		return usageError{err}
 	}
 	if err := o.validate(); err != nil {
+		return usageError{err}
+	}
+	if err := o.frontier.validate(flags); err != nil {
 		return usageError{err}
 	}
 	return nil
@@ -268,6 +273,14 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	defer dl.Close()
 	ecfg := o.engine
 	ecfg.Canon, ecfg.Stats, ecfg.Log = sp.Canon, st, log
+	closeFrontier, err := o.frontier.open(ctx, &ecfg, sp.Name)
+	if err != nil {
+		closeOut()
+		if durable != nil {
+			durable.Close()
+		}
+		return usageError{err}
+	}
 	if durable != nil {
 		ecfg.Frontier = durable
 	}
@@ -333,6 +346,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	}
 	close(done)
 	watchers.Wait()
+	closeFrontier()
 	closeErr := closeOut()
 	var stateErr error
 	if closeState != nil {
