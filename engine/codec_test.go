@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"net/http"
+	"reflect"
 	"testing"
 
 	"crawl/downloader"
@@ -36,5 +38,27 @@ func TestFingerprintCoversMethodAndBody(t *testing.T) {
 	b, _ := engine.Fingerprint(urls.Canon{}, &downloader.Request{URL: "HTTP://shop.test:80/search#top"})
 	if c, _ := (urls.Canon{}).Fingerprint(u); a != c || b != c {
 		t.Errorf("GET fingerprints %x, %x; want the URL's %x", a, b, c)
+	}
+}
+
+func TestRequestCodec(t *testing.T) {
+	for _, r := range []*downloader.Request{
+		{URL: "http://a.test/"},
+		{URL: "http://a.test/p?q=1", Method: "POST", Body: []byte("a=1&b=\n2"), Depth: 300, Rule: "book", PublicOnly: true,
+			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Two": {"1", "2"}}},
+	} {
+		got, err := engine.DecodeRequest(engine.AppendRequest(nil, r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, r) {
+			t.Errorf("decode(encode(%+v)) = %+v", r, got)
+		}
+	}
+	good := string(engine.AppendRequest(nil, &downloader.Request{URL: "http://a.test/", Header: http.Header{"A": {"b"}}}))
+	for _, bad := range []string{"", "\x80", good[:len(good)-1], good + "x", "\x05\x00\xff\xff\xff\x0f"} {
+		if r, err := engine.DecodeRequest([]byte(bad)); err == nil {
+			t.Errorf("decode(%q) = %+v, want an error", bad, r)
+		}
 	}
 }

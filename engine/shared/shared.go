@@ -268,7 +268,7 @@ func (f *Frontier) Add(ctx context.Context, req *downloader.Request, fp uint64, 
 	if f.seen.has(fp) {
 		return false, nil
 	}
-	f.buf = encodeRequest(f.buf[:0], req)
+	f.buf = engine.AppendRequest(f.buf[:0], req)
 	res, err := f.run(ctx, now, "add", fingerprint(fp), urls.Hostname(req.URL), f.buf).Int64Slice()
 	if err != nil {
 		return false, fmt.Errorf("queue %s in Redis: %w", req.URL, err)
@@ -316,7 +316,7 @@ func (f *Frontier) Next(ctx context.Context, now time.Time) (*downloader.Request
 		}
 		return nil, d, nil
 	}
-	req, err := decodeRequest(enc)
+	req, err := engine.DecodeRequest([]byte(enc))
 	if err != nil {
 		// Written by something else than this version of crawl: skipped,
 		// counted, and forgotten by the crawl.

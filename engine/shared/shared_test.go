@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"reflect"
 	"strings"
 	"sync"
@@ -85,28 +84,6 @@ func finish(t *testing.T, f *Frontier, r *downloader.Request, now time.Time) {
 	}
 	if err := f.Commit(r); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestCodec(t *testing.T) {
-	for _, r := range []*downloader.Request{
-		{URL: "http://a.test/"},
-		{URL: "http://a.test/p?q=1", Method: "POST", Body: []byte("a=1&b=\n2"), Depth: 300, Rule: "book",
-			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Two": {"1", "2"}}},
-	} {
-		got, err := decodeRequest(string(encodeRequest(nil, r)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, r) {
-			t.Errorf("decode(encode(%+v)) = %+v", r, got)
-		}
-	}
-	good := string(encodeRequest(nil, &downloader.Request{URL: "http://a.test/", Header: http.Header{"A": {"b"}}}))
-	for _, bad := range []string{"", "\x80", good[:len(good)-1], good + "x", "\x00\xff\xff\xff\xff\x0f"} {
-		if r, err := decodeRequest(bad); err == nil {
-			t.Errorf("decode(%q) = %+v, want an error", bad, r)
-		}
 	}
 }
 
@@ -516,7 +493,7 @@ func TestNextRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := decodeRequest(res[0].(string))
+		r, err := engine.DecodeRequest([]byte(res[0].(string)))
 		if err != nil || r.URL != "http://one.test/0" || res[2].(int64) != 1 {
 			t.Fatalf("next: %v, %v, %d queued; want http://one.test/0 and 1", r, err, res[2])
 		}
