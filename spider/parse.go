@@ -108,9 +108,12 @@ func (s *Spider) parse(pg *page, resp *downloader.Response, rule string, depth i
 			s.jsonLinks(pg, depth, yield)
 		}
 	default:
-		root, err := html.Parse(bytes.NewReader(resp.Body))
+		root, err := s.parseHTML(resp.Body)
 		if err != nil {
-			return // the HTML parser fails only when reading fails, which bytes.Reader does not
+			if pg.explain != nil {
+				pg.explain.Problem = fmt.Sprintf("the body is not HTML that can be read: %v", err)
+			}
+			return
 		}
 		pg.root = root
 		if s.scrape(pg, rule, false, yield) {
