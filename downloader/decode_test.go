@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"crawl/downloader"
 	"crawl/stats"
@@ -372,5 +373,46 @@ func TestCharsetFile(t *testing.T) {
 	}
 	if resp.Charset != "shift_jis" || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Errorf("Charset %q, Content-Type %q: want shift_jis, text/html; charset=utf-8", resp.Charset, resp.Header.Get("Content-Type"))
+	}
+}
+
+// Bytes that are not UTF-8 in a UTF-8 page become U+FFFD, one for each bad
+// sequence as the WHATWG decoder has it, and the page is counted.
+func TestInvalidUTF8(t *testing.T) {
+	const bad = "Caf\xe9 \xff\xfe \xed\xa0\x80 \xc0\xaf \xe2\x82 ok"
+	const fixed = "Caf\uFFFD \uFFFD\uFFFD \uFFFD\uFFFD\uFFFD \uFFFD\uFFFD \uFFFD ok"
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		want        string
+		wantInvalid int64
+		wantCharset string
+	}{
+		{"declared in the header", "text/html; charset=utf-8", "<p>" + bad, "<p>" + fixed, 1, "utf-8"},
+		{"declared in <meta>", "text/html", `<meta charset="utf-8"><p>` + bad, `<meta charset="utf-8"><p>` + fixed, 1, "utf-8"},
+		{"after a BOM", "text/html", "\xef\xbb\xbf<p>" + bad, "<p>" + fixed, 1, "utf-8"},
+		{"valid", "text/html; charset=utf-8", "<p>Café ok", "<p>Café ok", 0, "utf-8"},
+		{"undeclared: windows-1252", "text/html", "<p>Caf\xe9", "<p>Café", 0, "windows-1252"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				io.WriteString(w, tt.body)
+			}))
+			d, _, st := fakeDownloader(t, downloader.Config{})
+			resp, err := d.Fetch(testCtx(t), &downloader.Request{URL: srv.URL})
+			if err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+			if string(resp.Body) != tt.want || !utf8.Valid(resp.Body) {
+				t.Errorf("Body:\n got %q\nwant %q", resp.Body, tt.want)
+			}
+			if resp.Charset != tt.wantCharset {
+				t.Errorf("Charset: got %q, want %q", resp.Charset, tt.wantCharset)
+			}
+			wantStats(t, st, map[string]int64{downloader.InvalidUTF8: tt.wantInvalid})
+		})
 	}
 }
