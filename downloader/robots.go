@@ -227,6 +227,11 @@ func (d *Downloader) fetchRobots(ctx context.Context, e *robotsEntry, publicOnly
 		e.expires = now.Add(d.cfg.RobotsErrorTTL)
 	case x.status >= 200 && x.status <= 299:
 		e.rules, outcome = robots.Parse(x.body), "fetched"
+		if x.truncated {
+			// Read up to robots.MaxSize, as RFC 9309 allows; the rest
+			// is ignored, which the stats must say.
+			d.st.Inc(stats.Truncated)
+		}
 	case x.status == http.StatusTooManyRequests || x.status >= 500:
 		e.rules, outcome = robots.DisallowAll(), "unavailable"
 		e.denial = fmt.Errorf("%w: %s answered %d, so the whole site is off limits for %s",

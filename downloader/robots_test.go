@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"crawl/downloader"
+	"crawl/robots"
 	"crawl/stats"
 )
 
@@ -529,4 +530,28 @@ func TestRobotsFileURL(t *testing.T) {
 	if n := st.Sum(stats.Robots); n != 0 {
 		t.Errorf("robots.txt fetches: %d, want 0", n)
 	}
+}
+
+// A robots.txt of 10 MB is read up to robots.MaxSize and counted as
+// truncated: the rules after that point do not apply, and the crawl goes on.
+func TestRobotsTooLarge(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("User-agent: *\nDisallow: /early/\n")
+	for b.Len() < robots.MaxSize {
+		b.WriteString("# \x00\xff garbage garbage garbage garbage garbage garbage\n")
+	}
+	b.WriteString("Disallow: /late/\n") // past the limit
+	for b.Len() < 10<<20 {
+		b.WriteString("Disallow: /\n")
+	}
+	srv, hits := site(t, robotsBody(b.String()))
+	d, _, st := fakeDownloader(t, downloader.Config{ObeyRobots: true})
+	for _, path := range []string{"/page", "/late/page"} {
+		if _, err := d.Fetch(testCtx(t), &downloader.Request{URL: srv.URL + path}); err != nil {
+			t.Errorf("Fetch %s: %v", path, err)
+		}
+	}
+	_, err := d.Fetch(testCtx(t), &downloader.Request{URL: srv.URL + "/early/page"})
+	checkDenied(t, err, hits, "/early/page")
+	wantStats(t, st, map[string]int64{stats.Robots + "fetched": 1, stats.Truncated: 1})
 }
