@@ -18,6 +18,7 @@ import (
 
 	"crawl/downloader"
 	"crawl/item"
+	"crawl/stats"
 	"crawl/urls"
 )
 
@@ -99,6 +100,7 @@ func (s *Spider) parse(pg *page, resp *downloader.Response, rule string, depth i
 		dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(resp.Body, []byte("\uFEFF"))))
 		dec.UseNumber()
 		if err := dec.Decode(&pg.json); err != nil {
+			s.count(stats.Skipped + SkipBadJSON)
 			if pg.explain != nil {
 				pg.explain.Problem = fmt.Sprintf("the body is not JSON: %v", err)
 			}
@@ -121,6 +123,10 @@ func (s *Spider) parse(pg *page, resp *downloader.Response, rule string, depth i
 		}
 	}
 }
+
+// SkipBadJSON is the reason, under stats.Skipped, for a response read as
+// JSON that is not JSON: garbage, or a body cut at the size limit.
+const SkipBadJSON = "bad_json"
 
 // kindOf decides how to read a response.
 func (s *Spider) kindOf(resp *downloader.Response, rule string) readAs {

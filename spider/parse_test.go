@@ -13,6 +13,7 @@ import (
 	"crawl/downloader"
 	"crawl/item"
 	"crawl/pipeline"
+	"crawl/stats"
 )
 
 // parseSpec parses an inline spider file as if it were testdata/inline.yaml.
@@ -585,5 +586,19 @@ follow: [{}]
 	results := collect(s, resp)
 	if len(results) != 2 || results[0].Request == nil || !strings.EqualFold(results[0].Request.URL, "https://www.example.com/x") || results[1].Skip != SkipOffsite {
 		t.Errorf("got %q, want a request for https://WWW.Example.COM/x and an offsite skip", describeResults(t, resp.URL, results))
+	}
+}
+
+// A response read as JSON that is not JSON (garbage, or a body cut at the
+// size limit) yields nothing and is counted, not silently dropped.
+func TestBadJSONCounted(t *testing.T) {
+	s := parseSpec(t, "start_urls: [\"http://127.0.0.1/\"]\nresponse: json\nitems: [{fields: {id: id}}]\n")
+	s.Stats = new(stats.Stats)
+	for _, body := range []string{`{"id": 1}`, "\x00\xff garbage", `{"id": 2, "name": "cut he`} {
+		for range s.Parse(response(t, "http://127.0.0.1/api", "", body, 0)) {
+		}
+	}
+	if n := s.Stats.Get(stats.Skipped + SkipBadJSON); n != 2 {
+		t.Errorf("skipped/%s = %d, want 2", SkipBadJSON, n)
 	}
 }
