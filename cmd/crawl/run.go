@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"os"
 	"strings"
@@ -238,6 +239,8 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		stderr = status // log lines then appear above the live line
 	}
 	log := o.logger(stderr)
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(debugWriter{log}) // net/http's notes on servers that break HTTP
 	st := new(stats.Stats)
 	var durable *state.Frontier
 	if o.stateDir != "" {
@@ -415,6 +418,17 @@ func watchSignal(ctx context.Context, done <-chan struct{}, grace time.Duration,
 		abort()
 	case <-done:
 	}
+}
+
+// debugWriter logs each line written to it at debug level: what the
+// standard library's log package prints, such as net/http's "Unsolicited
+// response received on idle HTTP channel" with the server's raw bytes,
+// becomes one quoted log line that --log-level hides by default.
+type debugWriter struct{ log *slog.Logger }
+
+func (w debugWriter) Write(p []byte) (int, error) {
+	w.log.Debug(strings.TrimRight(string(p), "\n"), "from", "go")
+	return len(p), nil
 }
 
 // logger returns the structured logger for a crawl, writing to w.
