@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"crawl/downloader"
@@ -24,6 +25,10 @@ import (
 	"crawl/stats"
 	"crawl/urls"
 )
+
+// DefaultParseMemory is Config.ParseMemory when it is zero. Pages are
+// mostly tens of kilobytes, so it holds back only crawls of huge pages.
+const DefaultParseMemory = 32 << 20
 
 // DefaultWorkers is the size of the worker pool when Config.Workers is zero,
 // as Scrapy's CONCURRENT_REQUESTS.
@@ -63,6 +68,12 @@ type Config struct {
 	// here is the caller's to close, and carries its own politeness and
 	// order.
 	Frontier Frontier
+	// ParseMemory caps the body bytes being parsed at once across the
+	// workers: a parsed page holds up to about 20 times its body in memory,
+	// so without a cap, many large pages at once could take gigabytes. A
+	// page larger than the cap is parsed alone. Zero means
+	// DefaultParseMemory.
+	ParseMemory int64
 	// Canon is the canonical form that requests are de-duplicated by.
 	Canon urls.Canon
 	// Stats receives the crawl's counters. Nil means a private Stats.
@@ -129,6 +140,8 @@ type Engine struct {
 	// being written; emit then keeps each page's items together.
 	committer Committer
 	emit      sync.Mutex
+
+	parsing *semaphore.Weighted // body bytes being parsed: Config.ParseMemory
 }
 
 // New returns an Engine that crawls s with f.
@@ -142,7 +155,10 @@ func New(cfg Config, s Spider, f Fetcher) *Engine {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	e := &Engine{cfg: cfg, spider: s, fetcher: f, stop: make(chan struct{})}
+	if cfg.ParseMemory <= 0 {
+		cfg.ParseMemory = DefaultParseMemory
+	}
+	e := &Engine{cfg: cfg, spider: s, fetcher: f, stop: make(chan struct{}), parsing: semaphore.NewWeighted(cfg.ParseMemory)}
 	e.committer, _ = cfg.Frontier.(Committer)
 	if cfg.Rate > 0 {
 		e.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
@@ -567,6 +583,12 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 			return r, nil
 		}
 	}
+	// The page's document lives while its results are taken.
+	weight := min(max(int64(len(resp.Body)), 1), e.cfg.ParseMemory)
+	if err := e.parsing.Acquire(ctx, weight); err != nil {
+		return r, err
+	}
+	defer e.parsing.Release(weight)
 	for res := range e.spider.Parse(resp) {
 		switch {
 		case res.Item != nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -733,5 +734,71 @@ func TestOneURLManySpellings(t *testing.T) {
 	// once more, lands on the page, and is recognised as seen.
 	if n := hs.count("/~user/page"); n != 2 {
 		t.Errorf("/~user/page fetched %d times, want 2: once by link, once at the end of the redirect", n)
+	}
+}
+
+// parseCounter is a Spider that records how many pages are being parsed
+// at once. Each parse waits a little for company, so that pages that may
+// be parsed together are.
+type parseCounter struct {
+	*spider.Spider
+	mu             sync.Mutex
+	active, most   int
+	company        chan struct{}
+	companyTimeout time.Duration
+}
+
+func (p *parseCounter) Parse(resp *downloader.Response) iter.Seq[spider.Result] {
+	return func(yield func(spider.Result) bool) {
+		p.mu.Lock()
+		p.active++
+		p.most = max(p.most, p.active)
+		p.mu.Unlock()
+		select {
+		case p.company <- struct{}{}:
+		case <-p.company:
+		case <-time.After(p.companyTimeout):
+		}
+		for r := range p.Spider.Parse(resp) {
+			if !yield(r) {
+				break
+			}
+		}
+		p.mu.Lock()
+		p.active--
+		p.mu.Unlock()
+	}
+}
+
+// TestParseMemory: with ParseMemory smaller than a page, pages are parsed
+// one at a time however many workers there are; with the default, they
+// are parsed together.
+func TestParseMemory(t *testing.T) {
+	checkLeaks(t)
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			fmt.Fprintf(w, "<html><body><h1>%s</h1>%s</body></html>", r.URL.Path, strings.Repeat("<p>filler</p>", 100))
+			return
+		}
+		for i := range 8 {
+			fmt.Fprintf(w, `<a href="/p%d">p</a>`, i)
+		}
+	}))
+	for _, tc := range []struct {
+		budget int64
+		most   int
+	}{{100, 1}, {0, 2}} {
+		sp := &parseCounter{
+			Spider:         loadSpider(t, "start_urls: [\"{{URL}}/\"]\nfollow: [{css: a}]\nitems: [{fields: {title: h1}}]\n", srv.URL),
+			company:        make(chan struct{}),
+			companyTimeout: 100 * time.Millisecond,
+		}
+		items, _, _ := crawl(t, engine.Config{Workers: 8, ParseMemory: tc.budget}, sp)
+		if len(items) != 9 { // the 8 pages and the start page
+			t.Errorf("budget %d: %d items, want 9", tc.budget, len(items))
+		}
+		if (tc.most == 1 && sp.most != 1) || (tc.most > 1 && sp.most < tc.most) {
+			t.Errorf("budget %d: at most %d pages parsed at once, want %d", tc.budget, sp.most, tc.most)
+		}
 	}
 }
