@@ -125,3 +125,37 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseBase checks that ParseBase's fast path agrees with the full
+// parser: it claims only URLs the parser accepts, and gives them the same
+// serialisation and the same fast-path parts.
+func FuzzParseBase(f *testing.F) {
+	for _, tc := range resolveCases {
+		f.Add(tc.base)
+	}
+	for _, s := range []string{
+		"http://127.0.0.1:8080/catalogue/page-2.html", "https://example.com:8443/a//b/?q=%zz#f", "http://0.0.0.0:1/",
+		"http://example.com:0/", "http://example.com:00080/", "http://1.2.3.4.5/", "http://a-.b-/", "http://a.b/./x",
+		"http://a.b/%2e%2E/x", "http://a.b/x?y#z#w", "http://a.b/x\\y", "http://a.b/x?\x00", "http://a.b:65535/",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		fast, ok := parseBaseFast(raw)
+		if !ok {
+			return
+		}
+		slow, err := parseBaseSlow(raw)
+		if err != nil {
+			t.Fatalf("parseBaseFast(%q) took it, but the parser rejects it: %v", raw, err)
+		}
+		got := [...]any{fast.href, fast.fast, fast.origin, fast.path, fast.dir}
+		want := [...]any{slow.href, slow.fast, slow.origin, slow.path, slow.dir}
+		if got != want {
+			t.Fatalf("parseBaseFast(%q) = %q, but the parser gives %q", raw, got, want)
+		}
+		if u, err := fast.parsed(); err != nil || u.Href(true) != slow.href {
+			t.Fatalf("parseBaseFast(%q): the lazy parse gives %v, want %q", raw, err, slow.href)
+		}
+	})
+}

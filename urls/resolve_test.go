@@ -383,6 +383,7 @@ func TestResolveFastPath(t *testing.T) {
 		"", "#top", "?page=2", "/", "/about", "/a/b/c.html?x=1&y=2#f", "c.html", "sub/d.html",
 		"https://example.com/", "https://other.example/x?y", "http://example.com", "page%20two.html",
 		"./c", "../c", "../../../x/index.html", "./", "../", ".././?x", "..//x",
+		"https://1.2.3.4/", "http://127.0.0.1:8080/a?b", "https://example.com:8443", "http://example.com:443/",
 	} {
 		if _, ok := b.resolveFast(href); !ok {
 			t.Errorf("resolveFast(%q): got slow path, want fast", href)
@@ -391,7 +392,8 @@ func TestResolveFastPath(t *testing.T) {
 	for _, href := range []string{
 		"..", ".", "./..", "a/../b", "../%2e%2e/x", "//other.example/", "HTTPS://example.com/", "https://example.com:443/",
 		" /a", "/a b", "/a\tb", "/café", "mailto:x@y", "https://xn--bcher-kva.example/",
-		"https://1.2.3.4/", `\a`, "/%zz", "?'",
+		`\a`, "/%zz", "?'", "https://1.2.3.04/", "http://1.2.3/", "http://256.1.1.1/", "http://example.com:080/",
+		"http://example.com:/", "http://example.com:80/", "http://u@example.com/", "http://example.com:65536/",
 	} {
 		if _, ok := b.resolveFast(href); ok {
 			t.Errorf("resolveFast(%q): got fast path, want slow", href)
@@ -430,6 +432,61 @@ func TestParseBase(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestParseBaseFastPath checks that page URLs as the crawler requests
+// them are parsed without the WHATWG parser, and that everything else is
+// left to it.
+func TestParseBaseFastPath(t *testing.T) {
+	for _, raw := range []string{
+		"http://example.com/", "https://example.com/a/b.html?x=1&y=%2F#frag", "http://127.0.0.1:8080/catalogue/page-2.html",
+		"https://shop.example:8443/a//b/?q", "http://example.com/%7e/", "http://example.com/a#  \t",
+	} {
+		if _, ok := parseBaseFast(raw); !ok {
+			t.Errorf("parseBaseFast(%q): got slow path, want fast", raw)
+		}
+	}
+	for _, raw := range []string{
+		"http://example.com", "http://example.com?x", "HTTP://example.com/", "http://Example.com/", "http://example.com:80/",
+		"https://example.com:443/", " http://example.com/", "http://example.com/ ", "http://example.com/a/../b",
+		"http://example.com/a b", "http://example.com/\tx", "http://u:p@example.com/", "http://1.2.3.04/", "http://[::1]/",
+		"http://xn--bcher-kva.example/", "http://example.com/%zz", "http://example.com/?'", "ftp://example.com/",
+		"mailto:x@example.com", "file:///a", "http://example.com./", "http://example.com/café",
+	} {
+		if _, ok := parseBaseFast(raw); ok {
+			t.Errorf("parseBaseFast(%q): got fast path, want slow", raw)
+		}
+	}
+}
+
+// TestBaseLazyParse resolves, from many goroutines at once, links that
+// need the full parser against a base that ParseBase did not parse; run it
+// with -race.
+func TestBaseLazyParse(t *testing.T) {
+	const raw = "http://127.0.0.1:8080/a/b?x=1#f"
+	b, err := ParseBase(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.u != nil {
+		t.Fatalf("ParseBase(%q) parsed the URL; want it left to the first slow Resolve", raw)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for _, tc := range []struct{ href, want string }{
+				{"../c d", "http://127.0.0.1:8080/c%20d"},
+				{"/café?q=é", "http://127.0.0.1:8080/caf%C3%A9?q=%C3%A9"},
+				{"//Other.example:80/x", "http://other.example/x"},
+				{"c", "http://127.0.0.1:8080/a/c"},
+			} {
+				if got, err := b.Resolve(tc.href); err != nil || got != tc.want {
+					t.Errorf("Resolve(%q) = %q, %v; want %q", tc.href, got, err, tc.want)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // TestBaseConcurrent resolves against one Base from many goroutines; run it

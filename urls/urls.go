@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -52,8 +53,15 @@ const MaxLength = 4096
 // per page and resolve every link against it. A Base is safe for concurrent
 // use.
 type Base struct {
-	u    *wurl.Url
+	raw  string // as given to ParseBase
 	href string // serialisation without fragment
+
+	// The parse of raw by the WHATWG parser, which only Resolve's slow path
+	// needs: ParseBase leaves it to the first such Resolve when raw is
+	// already written as the parser would serialise it.
+	once sync.Once
+	u    *wurl.Url
+	err  error
 
 	// Precomputed for the fast path of Resolve; fast is set only for
 	// http(s) bases whose serialisation net/url accepts.
@@ -70,6 +78,14 @@ func ParseBase(raw string) (*Base, error) {
 	if len(raw) > MaxLength {
 		return nil, fmt.Errorf("parse base url %s: %w", quote(raw), ErrTooLong)
 	}
+	if b, ok := parseBaseFast(raw); ok {
+		return b, nil
+	}
+	return parseBaseSlow(raw)
+}
+
+// parseBaseSlow is ParseBase by the full WHATWG parser.
+func parseBaseSlow(raw string) (*Base, error) {
 	u, err := parser.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("parse base url %s: %w", quote(raw), parseErr(err))
@@ -78,18 +94,71 @@ func ParseBase(raw string) (*Base, error) {
 	// search parameters lazily: build them now, so that concurrent Resolve
 	// calls only read u.
 	u.SearchParams()
-	b := &Base{u: u, href: u.Href(true)}
+	b := &Base{raw: raw, u: u, href: u.Href(true)}
 	if s := u.Scheme(); (s == "http" || s == "https") && netSafe(b.href) {
 		prefix, _, _ := strings.Cut(b.href, "?")
 		p := u.Pathname()
 		if strings.HasPrefix(p, "/") && strings.HasSuffix(prefix, p) {
-			b.fast = true
-			b.origin = prefix[:len(prefix)-len(p)]
-			b.path = p
-			b.dir = p[:strings.LastIndexByte(p, '/')+1]
+			b.setFast(prefix[:len(prefix)-len(p)], p)
 		}
 	}
 	return b, nil
+}
+
+// parseBaseFast parses raw without the WHATWG parser when it is an http(s)
+// URL that the parser would serialise as it is written (up to its
+// fragment), as the page URLs of a crawl nearly always are: the URLs the
+// crawler requested, which it resolved itself. It reports false for
+// anything else; FuzzParseBase checks that it agrees with parseBaseSlow.
+func parseBaseFast(raw string) (*Base, bool) {
+	href, _, _ := strings.Cut(raw, "#")
+	var rest, defaultPort string
+	switch {
+	case strings.HasPrefix(href, "https://"):
+		rest, defaultPort = href[len("https://"):], "443"
+	case strings.HasPrefix(href, "http://"):
+		rest, defaultPort = href[len("http://"):], "80"
+	default:
+		return nil, false
+	}
+	end := strings.IndexAny(rest, "/?")
+	if end < 0 || rest[end] != '/' || !serialAuthority(rest[:end], defaultPort) {
+		return nil, false // also the empty path, which the parser writes "/"
+	}
+	path, query, hasQuery := strings.Cut(rest[end:], "?")
+	if !simplePath(path) || hasQuery && !simpleQuery(query) {
+		return nil, false
+	}
+	b := &Base{raw: raw, href: href}
+	b.setFast(href[:len(href)-len(rest)+end], path)
+	return b, true
+}
+
+// setFast readies the fast path of Resolve.
+func (b *Base) setFast(origin, path string) {
+	b.fast = true
+	b.origin = origin
+	b.path = path
+	b.dir = path[:strings.LastIndexByte(path, '/')+1]
+}
+
+// parsed returns the base as parsed by the WHATWG parser, parsing it on
+// first use.
+func (b *Base) parsed() (*wurl.Url, error) {
+	b.once.Do(func() {
+		if b.u != nil {
+			return // parseBaseSlow parsed it
+		}
+		u, err := parser.Parse(b.raw)
+		if err != nil {
+			// Not reached: parseBaseFast takes only URLs the parser accepts.
+			b.err = fmt.Errorf("parse base url %s: %w", quote(b.raw), parseErr(err))
+			return
+		}
+		u.SearchParams() // as parseBaseSlow does
+		b.u = u
+	})
+	return b.u, b.err
 }
 
 // String returns the base URL as the WHATWG URL Standard serialises it,
@@ -117,7 +186,11 @@ func (b *Base) resolveSlow(href string) (string, error) {
 	if len(href) > MaxLength {
 		return "", fmt.Errorf("resolve %s: %w", quote(href), ErrTooLong)
 	}
-	u, err := b.u.Parse(href)
+	base, err := b.parsed()
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", quote(href), err)
+	}
+	u, err := base.Parse(href)
 	if err != nil {
 		return "", fmt.Errorf("resolve %s: %w", quote(href), parseErr(err))
 	}
@@ -200,14 +273,20 @@ func parentDir(dir string) string {
 }
 
 // simpleAbsolute handles an absolute http(s) href that is already in
-// serialised form: lower-case scheme and host, no port or userinfo.
+// serialised form: lower-case scheme and host, no userinfo, no default
+// port.
 func simpleAbsolute(href string) (string, bool) {
-	rest := href[strings.IndexByte(href, ':')+3:]
+	colon := strings.IndexByte(href, ':')
+	defaultPort := "80"
+	if href[:colon] == "https" {
+		defaultPort = "443"
+	}
+	rest := href[colon+3:]
 	end := strings.IndexAny(rest, "/?")
 	if end < 0 {
 		end = len(rest)
 	}
-	if !simpleHost(rest[:end]) {
+	if !serialAuthority(rest[:end], defaultPort) {
 		return "", false
 	}
 	tail := rest[end:]
@@ -224,6 +303,18 @@ func simpleAbsolute(href string) (string, bool) {
 		return "", false
 	}
 	return href, true
+}
+
+// serialAuthority reports whether auth, the authority of an http(s) URL
+// whose scheme's port is defaultPort, is written as the parser serialises
+// it: a simple host or an IPv4 address in its one decimal form, and a port
+// other than the default, if any, in decimal without leading zeros.
+func serialAuthority(auth, defaultPort string) bool {
+	host, port, hasPort := strings.Cut(auth, ":")
+	if hasPort && !canonicalPort(port, defaultPort) {
+		return false
+	}
+	return simpleHost(host) || canonicalIPv4(host)
 }
 
 // simpleHost reports whether host is a domain that the host parser returns
