@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/andybalholm/cascadia"
 	"go.yaml.in/yaml/v3"
 
 	"crawl/urls"
@@ -488,12 +487,12 @@ func (c *compiler) regexes(n *yaml.Node, path string) []*regexp.Regexp {
 }
 
 // css compiles a CSS selector with no pseudo-element.
-func (c *compiler) css(n *yaml.Node, path, sel string) (cascadia.Selector, bool) {
+func (c *compiler) css(n *yaml.Node, path, sel string) (*cssMatcher, bool) {
 	if strings.TrimSpace(sel) == "" {
 		c.errorf(n, path, "empty CSS selector")
 		return nil, false
 	}
-	compiled, err := cascadia.Compile(sel)
+	compiled, err := compileCSS(sel)
 	if err != nil {
 		c.errorf(n, path, "invalid CSS selector %s: %v", quote(sel), err)
 		return nil, false

@@ -2,6 +2,7 @@ package spider
 
 import (
 	"fmt"
+	"iter"
 	"regexp"
 	"strings"
 	"unicode"
@@ -28,6 +29,8 @@ type page struct {
 
 	base     *urls.Base // linkBase, once computed
 	baseDone bool
+	scanned  bool          // scanLinks has walked the page and set baseElem
+	baseElem *html.Node    // the first <base href>, when scanned
 	xp       []*xpath.Expr // the spider's XPath expressions, borrowed for this page
 
 	explain *Explanation // set by Explain: report what is skipped, and why
@@ -45,7 +48,11 @@ func (pg *page) linkBase() *urls.Base {
 		return nil
 	}
 	if pg.root != nil {
-		if n := nextMatch(pg.root, nil, baseElement); n != nil {
+		n := pg.baseElem
+		if !pg.scanned {
+			n = nextMatch(pg.root, nil, baseElement)
+		}
+		if n != nil {
 			if href, _ := attr(n, "href"); strings.TrimSpace(href) != "" {
 				if abs, err := base.Resolve(href); err == nil {
 					if b, err := urls.ParseBase(abs); err == nil {
@@ -98,7 +105,7 @@ type scoper interface {
 }
 
 // cssScoper selects elements among the scope's node and its descendants.
-type cssScoper struct{ sel cascadia.Selector }
+type cssScoper struct{ sel *cssMatcher }
 
 func (c cssScoper) scopes(_ *page, sc scope, yield func(scope) bool) {
 	for n := nextMatch(sc.n, nil, c.sel); n != nil; n = nextMatch(sc.n, n, c.sel) {
@@ -183,7 +190,7 @@ const (
 // the context node and its descendants, in document order. Elements that
 // lack the wanted attribute yield nothing.
 type cssSource struct {
-	sel  cascadia.Selector // nil selects the context node itself
+	sel  *cssMatcher // nil selects the context node itself
 	out  output
 	attr string
 	raw  bool // ::text without whitespace normalisation
@@ -241,6 +248,30 @@ func nextMatch(root, n *html.Node, m cascadia.Matcher) *html.Node {
 		}
 		if n.Type == html.ElementNode && m.Match(n) {
 			return n
+		}
+	}
+}
+
+// elements returns the elements among root and its descendants, in
+// document order, as nextMatch walks them.
+func elements(root *html.Node) iter.Seq[*html.Node] {
+	return func(yield func(*html.Node) bool) {
+		for n := root; n != nil; {
+			if n.Type == html.ElementNode && !yield(n) {
+				return
+			}
+			switch {
+			case n.FirstChild != nil:
+				n = n.FirstChild
+			default:
+				for n != root && n.NextSibling == nil {
+					n = n.Parent
+				}
+				if n == root {
+					return
+				}
+				n = n.NextSibling
+			}
 		}
 	}
 }

@@ -340,3 +340,56 @@ func TestAcceptsJSON(t *testing.T) {
 		t.Errorf("forced JSON: got %q", got)
 	}
 }
+
+// TestFollowRuleOrder checks that links come rule by rule in file order,
+// each rule's in document order, whether a rule selects by CSS, by XPath
+// or takes the default links, so that a link two rules select is the
+// earlier rule's even where the later rule's element comes first on the
+// page; and that a <base href> after the links still applies to them.
+func TestFollowRuleOrder(t *testing.T) {
+	const page = `<html><body>
+<a class="late" href="/shared">by the second rule's selector</a>
+<a class="early" href="/x1">x1</a>
+<a class="late" href="/late">late</a>
+<a class="early" href="/shared">by the first rule's selector</a>
+<p><a class="xp" href="/xp">xp</a></p>
+<base href="/dir/">
+<a class="early" href="rel">relative</a>
+</body></html>`
+	s := parseSpec(t, `start_urls: ["https://example.com/"]
+follow:
+  - css: a.early
+    callback: early
+  - xpath: "//p/a"
+    callback: xp
+  - css: a.late, a.xp
+    callback: late
+  - {}
+items:
+  - name: early
+    fields: {t: title}
+  - name: xp
+    fields: {t: title}
+  - name: late
+    fields: {t: title}
+`)
+	var got []string
+	for r := range s.Parse(response(t, "https://example.com/page", "", page, 0)) {
+		switch {
+		case r.Request != nil:
+			got = append(got, r.Request.URL+" "+r.Request.Rule)
+		case r.Item == nil:
+			t.Errorf("unexpected result %+v", r)
+		}
+	}
+	want := []string{
+		"https://example.com/x1 early",
+		"https://example.com/shared early",
+		"https://example.com/dir/rel early",
+		"https://example.com/xp xp",
+		"https://example.com/late late",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -250,23 +250,25 @@ type linker struct {
 	r      *followRule
 	base   *urls.Base
 	fileOK bool
-	seen   map[string]struct{}
+	seen   map[string]struct{} // made with the first link
 	depth  int
 	yield  func(Result) bool
 }
 
-// htmlLinks yields the links the HTML follow rules select. It reports
-// whether the consumer wants more.
+// htmlLinks yields the links the HTML follow rules select, rule by rule in
+// file order, so that a link two rules select is the first rule's (its
+// callback, method and body). It reports whether the consumer wants more.
 func (s *Spider) htmlLinks(pg *page, depth int, yield func(Result) bool) bool {
 	if len(s.follow) == 0 {
 		return true
 	}
+	found := pg.scanLinks()
 	base := pg.linkBase()
 	if base == nil {
 		return true // without a page URL no link can be resolved
 	}
-	lk := linker{s: s, pg: pg, base: base, fileOK: urls.Scheme(pg.url) == "file", seen: make(map[string]struct{}, 64), depth: depth, yield: yield}
-	for _, r := range s.follow {
+	lk := linker{s: s, pg: pg, base: base, fileOK: urls.Scheme(pg.url) == "file", depth: depth, yield: yield}
+	for i, r := range s.follow {
 		if r.json != nil {
 			continue
 		}
@@ -291,13 +293,60 @@ func (s *Spider) htmlLinks(pg *page, depth int, yield func(Result) bool) bool {
 			}
 			continue
 		}
-		for n := nextMatch(pg.root, nil, r.sel); n != nil; n = nextMatch(pg.root, n, r.sel) {
-			if href, ok := r.link(n); ok && !lk.consider(n, href) {
+		for _, f := range found {
+			if f.rule == i && !lk.consider(f.n, f.href) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// foundLink is a link that a CSS follow rule (or the default links)
+// selects on a page.
+type foundLink struct {
+	rule int // index in follow
+	n    *html.Node
+	href string
+}
+
+// scanLinks walks the page once for every follow rule that selects by CSS
+// (or takes the default links), rather than once per rule, and returns the
+// links they select in document order; it also finds the <base href> that
+// linkBase needs.
+func (pg *page) scanLinks() []foundLink {
+	pg.scanned = true
+	var found []foundLink
+	rules := pg.sp.follow
+	for n := range elements(pg.root) {
+		if pg.baseElem == nil && n.Data == "base" && baseElement.Match(n) {
+			pg.baseElem = n
+		}
+		for i, r := range rules {
+			if r.sel == nil {
+				continue
+			}
+			if href, ok := r.selects(n); ok {
+				found = append(found, foundLink{rule: i, n: n, href: href})
+			}
+		}
+	}
+	return found
+}
+
+// selects returns the link of n when the rule's selector selects n and n
+// has one. An element with no link could never be followed, so it is ruled
+// out before the selector runs, as is an element without a name the
+// selector needs.
+func (r *followRule) selects(n *html.Node) (string, bool) {
+	if m, ok := r.sel.(*cssMatcher); ok && m.names != nil && !hasName(m.names, n.Data) {
+		return "", false
+	}
+	href, ok := r.link(n)
+	if !ok || !r.sel.Match(n) {
+		return "", false
+	}
+	return href, true
 }
 
 // jsonLinks yields the links the JSON follow rules select: strings, or
@@ -313,7 +362,7 @@ func (s *Spider) jsonLinks(pg *page, depth int, yield func(Result) bool) bool {
 			if base == nil {
 				return true
 			}
-			lk = &linker{s: s, pg: pg, base: base, fileOK: urls.Scheme(pg.url) == "file", seen: make(map[string]struct{}, 16), depth: depth, yield: yield}
+			lk = &linker{s: s, pg: pg, base: base, fileOK: urls.Scheme(pg.url) == "file", depth: depth, yield: yield}
 		}
 		lk.r = r
 		if !r.json.each(pg.json, func(v any) bool {
@@ -349,7 +398,7 @@ func (lk *linker) consider(n *html.Node, href string) bool {
 	if err != nil {
 		// An href that cannot be resolved is still subject to allow and
 		// deny, matched against the href as written.
-		if r.filter(pg, href, n) == "" && !isSeen(lk.seen, "\x00"+href) {
+		if r.filter(pg, href, n) == "" && !lk.isSeen("\x00"+href) {
 			return lk.yield(Result{Skip: SkipInvalid, URL: href, from: from})
 		}
 		return true
@@ -360,7 +409,7 @@ func (lk *linker) consider(n *html.Node, href string) bool {
 		}
 		return true
 	}
-	if isSeen(lk.seen, u) {
+	if lk.isSeen(u) {
 		if pg.explain != nil {
 			return lk.yield(Result{Skip: SkipDuplicate, URL: u, from: from})
 		}
@@ -436,12 +485,15 @@ func anyMatch(res []*regexp.Regexp, s string) bool {
 	return false
 }
 
-// isSeen reports whether key is in seen, adding it if not.
-func isSeen(seen map[string]struct{}, key string) bool {
-	if _, ok := seen[key]; ok {
+// isSeen reports whether key was seen on the page, adding it if not.
+func (lk *linker) isSeen(key string) bool {
+	if lk.seen == nil {
+		lk.seen = make(map[string]struct{}, 64)
+	}
+	if _, ok := lk.seen[key]; ok {
 		return true
 	}
-	seen[key] = struct{}{}
+	lk.seen[key] = struct{}{}
 	return false
 }
 
