@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"crawl/item"
 	"crawl/stats"
@@ -62,43 +63,87 @@ type Writer interface {
 }
 
 // Write is the last stage: it writes every item from in to w until in is
-// closed. It flushes whenever no further item is waiting, so that a reader
-// of the output sees each item as soon as it exists while a fast stream of
-// items is still written in large batches. Items are counted in st under
-// stats.ItemsWritten when a flush has handed them to the operating system,
-// so the count never includes items lost in a failed write. It returns the
-// first write error, after which it stops reading in; the caller must then
-// stop the producers (cancel their context). A mark (item.NewMark) makes
-// it flush and then call the mark's done function.
+// closed. A reader of the output sees each item soon after it exists: Write
+// flushes when no further item is waiting, but at most once every
+// FlushInterval, so that items that come one at a time (one per page, as
+// pages are parsed) do not each cost a write to the operating system. The
+// first item is flushed at once, and none waits longer than FlushInterval.
+// Items are counted in st under stats.ItemsWritten when a flush has handed
+// them to the operating system, so the count never includes items lost in a
+// failed write. It returns the first write error, after which it stops
+// reading in; the caller must then stop the producers (cancel their
+// context). A mark (item.NewMark) makes it flush at once and then call the
+// mark's done function.
 func Write(in <-chan *item.Item, w Writer, st *stats.Stats) error {
-	var pending int64 // written to w's buffer, not yet flushed
+	return write(in, w, st, FlushInterval)
+}
+
+// FlushInterval is the longest Write keeps an item buffered while it waits
+// for more.
+const FlushInterval = 10 * time.Millisecond
+
+// write is Write with a given flush interval.
+func write(in <-chan *item.Item, w Writer, st *stats.Stats, every time.Duration) error {
+	var (
+		pending   int64     // written to w's buffer, not yet flushed
+		lastFlush time.Time // zero: the first item is flushed at once
+		timer     *time.Timer
+		due       <-chan time.Time // fires when pending items have waited long enough
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	flush := func() error {
+		due = nil
 		if err := w.Flush(); err != nil {
 			return fmt.Errorf("flush output: %w", err)
 		}
 		st.Add(stats.ItemsWritten, pending)
 		pending = 0
+		lastFlush = time.Now()
 		return nil
 	}
-	for it := range in {
-		if it.IsMark() {
-			if err := flush(); err != nil {
-				return err
+	for {
+		select {
+		case it, ok := <-in:
+			if !ok {
+				return flush()
 			}
-			it.Reached()
-			continue
-		}
-		if err := w.Write(it); err != nil {
-			return fmt.Errorf("write item from %s: %w", it.URL, err)
-		}
-		pending++
-		if len(in) == 0 {
+			if it.IsMark() {
+				if err := flush(); err != nil {
+					return err
+				}
+				it.Reached()
+				continue
+			}
+			if err := w.Write(it); err != nil {
+				return fmt.Errorf("write item from %s: %w", it.URL, err)
+			}
+			pending++
+			if len(in) > 0 || due != nil {
+				continue // more to come, or a flush is already due
+			}
+			wait := every - time.Since(lastFlush)
+			if wait <= 0 {
+				if err := flush(); err != nil {
+					return err
+				}
+				continue
+			}
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			due = timer.C
+		case <-due:
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
-	return flush()
 }
 
 // Limit is a stage that passes the first n items from in and then calls

@@ -319,6 +319,104 @@ func TestWriteFlushesWhileInputOpen(t *testing.T) {
 	}
 }
 
+// Items that come one at a time, faster than the flush interval, share a
+// write to the output, except the first, which is flushed at once.
+func TestWriteCoalescesFlushes(t *testing.T) {
+	const every = time.Hour // no flush falls due during the test
+	ctx := testCtx(t)
+	pr, pw := io.Pipe()
+	lines := make(chan string, 16)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	in := make(chan *item.Item) // unbuffered: a send returns once Write took the item
+	closeIn := sync.OnceFunc(func() { close(in) })
+	t.Cleanup(closeIn)
+	cw := &countingWriter{w: pw}
+	var st stats.Stats
+	done := make(chan error, 1)
+	go func() {
+		done <- pipeline.WriteEvery(in, pipeline.NewJSONL(cw), &st, every)
+		pw.Close()
+	}()
+	in <- page("first", "n", "1")
+	select {
+	case l := <-lines:
+		if want := `{"n":"1"}`; l != want {
+			t.Errorf("first line: got %q, want %q", l, want)
+		}
+	case <-ctx.Done():
+		t.Fatal("the first item was not flushed at once")
+	}
+	for i := 2; i <= 5; i++ {
+		in <- page(fmt.Sprint(i), "n", fmt.Sprint(i))
+	}
+	// Write has handled items 2 to 4 (it took 5): none was flushed.
+	if got := st.Get(stats.ItemsWritten); got != 1 {
+		t.Errorf("%s while items wait: got %d, want 1", stats.ItemsWritten, got)
+	}
+	closeIn()
+	if err := <-done; err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	var rest []string
+	for l := range lines {
+		rest = append(rest, l)
+	}
+	if got, want := strings.Join(rest, " "), `{"n":"2"} {"n":"3"} {"n":"4"} {"n":"5"}`; got != want {
+		t.Errorf("lines after the first: got %q, want %q", got, want)
+	}
+	if cw.writes != 2 {
+		t.Errorf("writes to the output: got %d, want 2 (the first item, then the rest at the end)", cw.writes)
+	}
+	if got := st.Get(stats.ItemsWritten); got != 5 {
+		t.Errorf("%s: got %d, want 5", stats.ItemsWritten, got)
+	}
+}
+
+// A flush that falls due while no item comes writes what waits.
+func TestWriteFlushesWhenDue(t *testing.T) {
+	ctx := testCtx(t)
+	pr, pw := io.Pipe()
+	lines := make(chan string, 16)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	in := make(chan *item.Item)
+	closeIn := sync.OnceFunc(func() { close(in) })
+	t.Cleanup(closeIn)
+	done := make(chan error, 1)
+	go func() {
+		done <- pipeline.WriteEvery(in, pipeline.NewJSONL(pw), new(stats.Stats), time.Millisecond)
+		pw.Close()
+	}()
+	for i := 1; i <= 3; i++ {
+		in <- page(fmt.Sprint(i), "n", fmt.Sprint(i))
+	}
+	for i := 1; i <= 3; i++ {
+		select {
+		case l := <-lines:
+			if want := fmt.Sprintf(`{"n":"%d"}`, i); l != want {
+				t.Errorf("line %d: got %q, want %q", i, l, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("line %d never reached the reader while the input was open", i)
+		}
+	}
+	closeIn()
+	if err := <-done; err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+}
+
 // countingWriter counts the writes that reach it.
 type countingWriter struct {
 	w      io.Writer
@@ -402,8 +500,8 @@ func feed(ctx context.Context, its ...*item.Item) (<-chan *item.Item, <-chan int
 	return in, sent
 }
 
-// Items arrive one at a time, so Write flushes after each and the failing
-// flush is the third item's. What Write guarantees then: the error wraps the
+// Items arrive one at a time and, with no flush interval, Write flushes
+// after each, so the failing flush is the third item's. What Write guarantees then: the error wraps the
 // output's error (through "flush output: …", which does not name an item: a
 // flush may carry many), Write stops taking items, and the earlier items are
 // whole on the output and counted.
@@ -419,7 +517,7 @@ func TestWriteErrorOnFlush(t *testing.T) {
 	w := &limitWriter{limit: 2*len(line) + len(line)/2}
 	var st stats.Stats
 
-	err := pipeline.Write(in, pipeline.NewJSONL(w), &st)
+	err := pipeline.WriteEvery(in, pipeline.NewJSONL(w), &st, 0)
 	cancel()
 	if !errors.Is(err, errDiskFull) {
 		t.Fatalf("Write: got %v, want an error wrapping %v", err, errDiskFull)
@@ -487,7 +585,8 @@ func TestWriteUnencodableItem(t *testing.T) {
 // a flush has handed it to the output, so the summary never counts items
 // whose bytes were lost. When a flush of several items fails part way, the
 // items it did deliver may go uncounted: the promise is "never more than on
-// the output", exact only when each flush carries one item.
+// the output", exact only when each flush carries one item (items that come
+// one at a time, with no flush interval).
 func TestWriteCountsOnlyDeliveredItems(t *testing.T) {
 	const line = `{"v":"0123456789"}` + "\n"
 	tests := []struct {
@@ -513,7 +612,7 @@ func TestWriteCountsOnlyDeliveredItems(t *testing.T) {
 			}
 			w := &limitWriter{limit: tt.limit}
 			var st stats.Stats
-			err := pipeline.Write(in, pipeline.NewJSONL(w), &st)
+			err := pipeline.WriteEvery(in, pipeline.NewJSONL(w), &st, 0)
 			cancel()
 			if !errors.Is(err, errDiskFull) {
 				t.Fatalf("Write: got %v, want an error wrapping %v", err, errDiskFull)
