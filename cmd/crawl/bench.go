@@ -26,6 +26,7 @@ type benchOptions struct {
 	workers    int
 	latency    time.Duration
 	cpuProfile string
+	memProfile string
 }
 
 func newBenchCommand() *cobra.Command {
@@ -68,6 +69,7 @@ both. Every worker may fetch from the site at once (--per-host is
 	f.IntVar(&opts.workers, "workers", engine.DefaultWorkers, "number of requests in flight at once")
 	f.DurationVar(&opts.latency, "latency", 0, "how long the site waits before answering each request")
 	f.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the crawl to `FILE`, for go tool pprof")
+	f.StringVar(&opts.memProfile, "memprofile", "", "write a profile of what the crawl allocated to `FILE`, for go tool pprof")
 	return cmd
 }
 
@@ -131,12 +133,27 @@ func runBench(ctx context.Context, opts benchOptions, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var memFile *os.File
+	if opts.memProfile != "" {
+		if memFile, err = os.Create(opts.memProfile); err != nil {
+			return usageError{fmt.Errorf("memory profile: %w", err)}
+		}
+		defer memFile.Close()
+	}
 	runtime.GC() // the site's pages are built: start from a clean heap
 	before := bench.SelfUsage()
 	began := time.Now()
 	reason, err := bench.Crawl(ctx, cfg, sp, timed, io.Discard)
 	elapsed := time.Since(began)
 	used := bench.SelfUsage().Sub(before)
+	if memFile != nil {
+		// The profile counts what the process allocated since it started:
+		// building the site's pages too, under crawl/bench/site.
+		runtime.GC() // so that the profile is up to date
+		if err := pprof.Lookup("allocs").WriteTo(memFile, 0); err != nil {
+			return fmt.Errorf("memory profile: %w", err)
+		}
+	}
 	if ctx.Err() != nil {
 		return errInterrupted
 	}
