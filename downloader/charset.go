@@ -36,6 +36,57 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // another charset or the body was decoded, so that the header says what
 // the body now is.
 func (d *Downloader) toUTF8(resp *Response, contentType string) {
+	if declaredUTF8(resp, contentType) && utf8.Valid(resp.Body) {
+		resp.Charset = "utf-8" // and nothing to change
+		return
+	}
+	d.toUTF8Slow(resp, contentType)
+}
+
+// declaredUTF8 reports whether contentType, which is also the response's
+// Content-Type, declares UTF-8 and no byte order mark says otherwise: the
+// common case, in which toUTF8Slow leaves a valid body and the header as
+// they are.
+func declaredUTF8(resp *Response, contentType string) bool {
+	if resp.Header.Get("Content-Type") != contentType || hasBOM(resp.Body) {
+		return false
+	}
+	if asciiEqualFold(contentType, "text/html; charset=utf-8") {
+		return true // as most servers write it, known without parsing it
+	}
+	_, params, err := mime.ParseMediaType(contentType)
+	return err == nil && asciiEqualFold(params["charset"], "utf-8")
+}
+
+// asciiEqualFold is strings.EqualFold for ASCII only: "ſ" (U+017F) is not
+// an "s" to a media type.
+func asciiEqualFold(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
+
+// hasBOM reports whether body starts with a byte order mark that the
+// encoding sniffing algorithm knows: UTF-8, UTF-16BE or UTF-16LE.
+func hasBOM(body []byte) bool {
+	return bytes.HasPrefix(body, utf8BOM) || bytes.HasPrefix(body, []byte{0xfe, 0xff}) || bytes.HasPrefix(body, []byte{0xff, 0xfe})
+}
+
+// toUTF8Slow is toUTF8 without its shortcut.
+func (d *Downloader) toUTF8Slow(resp *Response, contentType string) {
 	enc, name, certain := charset.DetermineEncoding(resp.Body, contentType)
 	if name == "utf-8" || !certain && name == "windows-1252" {
 		valid := utf8.Valid(resp.Body)
