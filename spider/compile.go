@@ -192,6 +192,7 @@ func (c *compiler) compile(data []byte) *Spider {
 	for _, r := range s.follow {
 		s.hasJSON = s.hasJSON || r.json != nil
 	}
+	s.chains = chainRules(s.follow)
 	s.xpaths.seal()
 	return s
 }

@@ -53,7 +53,11 @@ func TestSubjectNames(t *testing.T) {
 			if _, err := cascadia.Compile(tc.sel); err != nil {
 				t.Fatalf("the case does not compile: %v", err)
 			}
-			if got := subjectNames(tc.sel); !reflect.DeepEqual(got, tc.want) {
+			var got []string
+			if seqs, ok := splitGroup(tc.sel); ok {
+				got = subjectNames(seqs)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
@@ -138,4 +142,123 @@ func TestCSSMatcherSameMatches(t *testing.T) {
 			t.Errorf("%q: matched %q, want %q", sel, got, want)
 		}
 	}
+}
+
+func TestSplitGroup(t *testing.T) {
+	for _, tc := range []struct {
+		sel   string
+		want  string // the sequences, compounds joined by their combinators, "|" between sequences; "" when not split
+		chain int    // compounds of the descendant chain; 0 for none
+	}{
+		{"a", "a", 0},
+		{"li.next a", "li.next ' ' a", 2},
+		{"article.product_pod  h3\ta", "article.product_pod ' ' h3 ' ' a", 3},
+		{"ul > li a", "ul '>' li ' ' a", 0},
+		{"div>p+p~a", "div '>' p '+' p '~' a", 0},
+		{" h2 , h3 ", "h2|h3", 0},
+		{"a, b c", "a|b ' ' c", 0},
+		{"p:not(a b, c) span", "p:not(a b, c) ' ' span", 2},
+		{"a[title='x > y'] b", "a[title='x > y'] ' ' b", 2},
+		{":root .x [href]", ":root ' ' .x ' ' [href]", 3},
+		{`a\ b`, "", 0},
+		{"a /* c */ b", "", 0},
+	} {
+		t.Run(tc.sel, func(t *testing.T) {
+			m, err := compileCSS(tc.sel)
+			if err != nil {
+				t.Fatalf("the case does not compile: %v", err)
+			}
+			seqs, ok := splitGroup(tc.sel)
+			var got []string
+			for _, s := range seqs {
+				var b strings.Builder
+				for i, c := range s.compounds {
+					if i > 0 {
+						b.WriteString(" '" + string(s.combinators[i-1]) + "' ")
+					}
+					b.WriteString(c)
+				}
+				got = append(got, b.String())
+			}
+			if g := strings.Join(got, "|"); g != tc.want || ok != (tc.want != "") {
+				t.Errorf("got %q, %v; want %q", g, ok, tc.want)
+			}
+			if len(m.chain) != tc.chain {
+				t.Errorf("chain of %d compounds, want %d", len(m.chain), tc.chain)
+			}
+		})
+	}
+}
+
+// FuzzScanLinks checks that the one walk of scanLinks finds, for every
+// follow rule, exactly the links a walk of the page with the rule's
+// selector alone finds, in the same order, on the pages of testdata/pages
+// and a page of odd markup.
+func FuzzScanLinks(f *testing.F) {
+	for _, tc := range [][2]string{
+		{"li.next a", "article.product_pod h3 a"},
+		{"div a", "body p a"},
+		{"html a", "* a"},
+		{"ul li a", "div :not(p) a"},
+		{"svg a", "[href]"},
+		{"table td, li a", "p > a"},
+		{"a a", "div div div a"},
+		{":root a", "body a img"},
+		{".x *", "noscript a"},
+	} {
+		f.Add(tc[0], tc[1])
+	}
+	pages := [][]byte{[]byte(selectorPage + oddPage)}
+	files, err := filepath.Glob(filepath.Join("testdata", "pages", "*.html"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no pages: %v", err)
+	}
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		pages = append(pages, data)
+	}
+	f.Fuzz(func(t *testing.T, sel1, sel2 string) {
+		var rules []*followRule
+		for _, sel := range []string{sel1, sel2} {
+			m, err := compileCSS(sel)
+			if err != nil {
+				return
+			}
+			rules = append(rules, &followRule{sel: m, xp: -1})
+		}
+		rules = append(rules, &followRule{sel: defaultLinks{}, xp: -1})
+		for i, r := range rules {
+			r.index = i
+		}
+		s := &Spider{follow: rules, chains: chainRules(rules)}
+		for _, data := range pages {
+			pg := &page{sp: s, root: mustParseHTML(t, data)}
+			var got []foundLink
+			for i := range rules {
+				for _, l := range pg.scanLinks() {
+					if l.rule == i {
+						got = append(got, l)
+					}
+				}
+			}
+			var want []foundLink
+			for i, r := range rules {
+				var sel cascadia.Matcher = r.sel
+				if m, ok := r.sel.(*cssMatcher); ok {
+					sel = m.sel // the selector alone, without names or chain
+				}
+				for n := nextMatch(pg.root, nil, sel); n != nil; n = nextMatch(pg.root, n, sel) {
+					if href, ok := r.link(n); ok {
+						want = append(want, foundLink{rule: i, n: n, href: href})
+					}
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q and %q: scanLinks found %d links, the selectors alone %d", sel1, sel2, len(got), len(want))
+			}
+		}
+	})
 }

@@ -314,24 +314,92 @@ type foundLink struct {
 // (or takes the default links), rather than once per rule, and returns the
 // links they select in document order; it also finds the <base href> that
 // linkBase needs.
+//
+// A rule whose selector is a descendant chain ("article.product_pod h3 a")
+// is matched as the walk goes down the tree: for each open element the
+// walk keeps how many compounds of the chain its ancestors (and itself)
+// match in order, so that a candidate needs one compound matched, not a
+// walk up its ancestors. FuzzScanLinks checks that it selects what the
+// selector does.
 func (pg *page) scanLinks() []foundLink {
 	pg.scanned = true
 	var found []foundLink
-	rules := pg.sp.follow
-	for n := range elements(pg.root) {
-		if pg.baseElem == nil && n.Data == "base" && baseElement.Match(n) {
-			pg.baseElem = n
+	rules, chains := pg.sp.follow, pg.sp.chains
+	// depths holds, for each open node from the root down, one count per
+	// chain: how many of its first compounds that node and its ancestors
+	// match. The first frame stands for the root's parent.
+	nc := len(chains)
+	var buf [256]uint8
+	depths := buf[:nc:len(buf)]
+	root := pg.root
+	for n := root; ; {
+		above := depths[len(depths)-nc:] // the counts of n's parent
+		if n.Type == html.ElementNode {
+			if pg.baseElem == nil && n.Data == "base" && baseElement.Match(n) {
+				pg.baseElem = n
+			}
+			next := 0 // in chains
+			for i, r := range rules {
+				if next < nc && chains[next] == i {
+					chain := r.sel.(*cssMatcher).chain
+					last := len(chain) - 1
+					if int(above[next]) == last && hasSubjectName(chain[last], n) {
+						if href, ok := r.link(n); ok && chain[last].sel.Match(n) {
+							found = append(found, foundLink{rule: i, n: n, href: href})
+						}
+					}
+					next++
+					continue
+				}
+				if r.sel == nil {
+					continue
+				}
+				if href, ok := r.selects(n); ok {
+					found = append(found, foundLink{rule: i, n: n, href: href})
+				}
+			}
 		}
-		for i, r := range rules {
-			if r.sel == nil {
-				continue
+		if n.FirstChild != nil {
+			for c, i := range chains {
+				chain := rules[i].sel.(*cssMatcher).chain
+				k := above[c]
+				if int(k) < len(chain)-1 && chain[k].Match(n) {
+					k++
+				}
+				depths = append(depths, k)
 			}
-			if href, ok := r.selects(n); ok {
-				found = append(found, foundLink{rule: i, n: n, href: href})
+			n = n.FirstChild
+			continue
+		}
+		for {
+			if n == root {
+				return found
 			}
+			if n.NextSibling != nil {
+				n = n.NextSibling
+				break
+			}
+			n = n.Parent
+			depths = depths[:len(depths)-nc]
 		}
 	}
-	return found
+}
+
+// chainRules returns the indexes of the rules whose selectors are
+// descendant chains.
+func chainRules(rules []*followRule) []int {
+	var chains []int
+	for i, r := range rules {
+		if m, ok := r.sel.(*cssMatcher); ok && m.chain != nil {
+			chains = append(chains, i)
+		}
+	}
+	return chains
+}
+
+// hasSubjectName reports whether n has a name m can match.
+func hasSubjectName(m *cssMatcher, n *html.Node) bool {
+	return m.names == nil || hasName(m.names, n.Data)
 }
 
 // selects returns the link of n when the rule's selector selects n and n
@@ -339,7 +407,7 @@ func (pg *page) scanLinks() []foundLink {
 // out before the selector runs, as is an element without a name the
 // selector needs.
 func (r *followRule) selects(n *html.Node) (string, bool) {
-	if m, ok := r.sel.(*cssMatcher); ok && m.names != nil && !hasName(m.names, n.Data) {
+	if m, ok := r.sel.(*cssMatcher); ok && !hasSubjectName(m, n) {
 		return "", false
 	}
 	href, ok := r.link(n)

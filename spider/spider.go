@@ -75,6 +75,7 @@ type Spider struct {
 	response          responseKind
 	hasJSON           bool // some rule reads JSON
 	follow            []*followRule
+	chains            []int // the follow rules whose selectors are descendant chains
 	items             []*itemRule
 	tests             []*Contract
 	xpaths            xpathSet
