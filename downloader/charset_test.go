@@ -2,8 +2,10 @@ package downloader
 
 import (
 	"bytes"
+	"mime"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"crawl/stats"
@@ -39,6 +41,29 @@ func FuzzToUTF8(f *testing.F) {
 		}
 		if !reflect.DeepEqual(gotStats, wantStats) {
 			t.Fatalf("Content-Type %q, body %q: counted %v, the full algorithm %v", ct, body, gotStats, wantStats)
+		}
+	})
+}
+
+// FuzzMediaType checks mediaType against what it stands for: the media
+// type mime.ParseMediaType finds, or, when the Content-Type does not parse,
+// the part before the parameters, lower-cased and trimmed.
+func FuzzMediaType(f *testing.F) {
+	for _, ct := range []string{"", "text/html", "Text/HTML; Charset=UTF-8", " text/html ;", "text/html; charset", "text/html; a=b; a=c",
+		"text", "text/", "te xt/html", "TEXT/\xffHTML", "\u00a0text/html\u2000; x=1", "application/ld+json", "a/b;c=\"", "ſ/ſ"} {
+		f.Add(ct)
+	}
+	f.Fuzz(func(t *testing.T, ct string) {
+		want := ""
+		if ct != "" {
+			mt, _, err := mime.ParseMediaType(ct)
+			if err != nil {
+				mt, _, _ = strings.Cut(ct, ";")
+			}
+			want = strings.ToLower(strings.TrimSpace(mt))
+		}
+		if got := mediaType(ct); got != want {
+			t.Fatalf("mediaType(%q) = %q, want %q", ct, got, want)
 		}
 	})
 }
