@@ -26,6 +26,7 @@ type page struct {
 	json    any        // the decoded JSON body
 	lastmod string     // the sitemap's <lastmod> for the page, if it came from one
 	text    textWriter // scratch space reused for every ::text value
+	textBuf [256]byte  // text's first buffer, enough for most values
 
 	base     *urls.Base // linkBase, once computed
 	baseDone bool

@@ -70,6 +70,7 @@ func (s *Spider) Parse(resp *downloader.Response) iter.Seq[Result] {
 // and the depth of the links found.
 func (s *Spider) newPage(resp *downloader.Response) (pg *page, rule string, depth int) {
 	pg = &page{sp: s, url: resp.URL}
+	pg.text.b = pg.textBuf[:0]
 	depth = 1
 	if resp.Request != nil {
 		rule, depth = resp.Request.Rule, resp.Request.Depth+1
