@@ -11,6 +11,7 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -193,6 +194,7 @@ func (c *compiler) compile(data []byte) *Spider {
 		s.hasJSON = s.hasJSON || r.json != nil
 	}
 	s.chains = chainRules(s.follow)
+	s.found = new(sync.Pool)
 	s.xpaths.seal()
 	return s
 }

@@ -33,6 +33,7 @@ type page struct {
 	scanned  bool          // scanLinks has walked the page and set baseElem
 	baseElem *html.Node    // the first <base href>, when scanned
 	xp       []*xpath.Expr // the spider's XPath expressions, borrowed for this page
+	found    *[]foundLink  // scanLinks' buffer, borrowed for this page
 
 	explain *Explanation // set by Explain: report what is skipped, and why
 }
@@ -80,6 +81,12 @@ func (pg *page) release() {
 	if pg.xp != nil {
 		pg.sp.xpaths.put(pg.xp)
 		pg.xp = nil
+	}
+	if pg.found != nil && pg.sp.found != nil {
+		clear(*pg.found) // keep no page alive
+		*pg.found = (*pg.found)[:0]
+		pg.sp.found.Put(pg.found)
+		pg.found = nil
 	}
 }
 

@@ -324,7 +324,16 @@ type foundLink struct {
 // selector does.
 func (pg *page) scanLinks() []foundLink {
 	pg.scanned = true
-	var found []foundLink
+	if pg.found == nil {
+		if pool := pg.sp.found; pool != nil {
+			pg.found, _ = pool.Get().(*[]foundLink)
+		}
+		if pg.found == nil {
+			pg.found = new([]foundLink)
+		}
+	}
+	found := (*pg.found)[:0]
+	defer func() { *pg.found = found }()
 	rules, chains := pg.sp.follow, pg.sp.chains
 	// depths holds, for each open node from the root down, one count per
 	// chain: how many of its first compounds that node and its ancestors

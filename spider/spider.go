@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/andybalholm/cascadia"
@@ -79,6 +80,7 @@ type Spider struct {
 	items             []*itemRule
 	tests             []*Contract
 	xpaths            xpathSet
+	found             *sync.Pool // *[]foundLink, scanLinks' buffers, kept between pages; nil: none kept
 }
 
 // FieldsDropped is the prefix of the Stats counters of fields that Check

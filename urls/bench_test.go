@@ -43,12 +43,22 @@ func BenchmarkResolve(b *testing.B) {
 	})
 }
 
+// BenchmarkParseBase parses a page URL as the crawler requested it, and
+// the same URL by the full parser, as ParseBase did before its fast path.
 func BenchmarkParseBase(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseBase("https://books.toscrape.com/catalogue/category/books/travel_2/index.html"); err != nil {
-			b.Fatal(err)
-		}
+	const page = "https://books.toscrape.com/catalogue/category/books/travel_2/index.html"
+	for _, tc := range []struct {
+		name  string
+		parse func(string) (*Base, error)
+	}{{"page", ParseBase}, {"page/parser", parseBaseSlow}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tc.parse(page); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
