@@ -2,7 +2,6 @@ package spider
 
 import (
 	"fmt"
-	"iter"
 	"regexp"
 	"strings"
 	"unicode"
@@ -256,30 +255,6 @@ func nextMatch(root, n *html.Node, m cascadia.Matcher) *html.Node {
 		}
 		if n.Type == html.ElementNode && m.Match(n) {
 			return n
-		}
-	}
-}
-
-// elements returns the elements among root and its descendants, in
-// document order, as nextMatch walks them.
-func elements(root *html.Node) iter.Seq[*html.Node] {
-	return func(yield func(*html.Node) bool) {
-		for n := root; n != nil; {
-			if n.Type == html.ElementNode && !yield(n) {
-				return
-			}
-			switch {
-			case n.FirstChild != nil:
-				n = n.FirstChild
-			default:
-				for n != root && n.NextSibling == nil {
-					n = n.Parent
-				}
-				if n == root {
-					return
-				}
-				n = n.NextSibling
-			}
 		}
 	}
 }
