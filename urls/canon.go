@@ -343,13 +343,8 @@ func formDecode(s string) string {
 // It is conservative: false only means "parse to find out". FuzzCanonical
 // checks that it never claims a URL the full path would change.
 func (c Canon) isCanonical(raw string) bool {
-	var rest, defaultPort string
-	switch {
-	case strings.HasPrefix(raw, "https://"):
-		rest, defaultPort = raw[len("https://"):], "443"
-	case strings.HasPrefix(raw, "http://"):
-		rest, defaultPort = raw[len("http://"):], "80"
-	default:
+	rest, defaultPort, ok := cutHTTP(raw)
+	if !ok {
 		return false
 	}
 	end := strings.IndexAny(rest, "/?#")
@@ -470,4 +465,16 @@ func canonicalIPv4(host string) bool {
 		}
 	}
 	return parts == 4
+}
+
+// cutHTTP splits an absolute http or https URL written in lower case after
+// its "scheme://": the rest, and the scheme's default port.
+func cutHTTP(raw string) (rest, defaultPort string, ok bool) {
+	switch {
+	case strings.HasPrefix(raw, "https://"):
+		return raw[len("https://"):], "443", true
+	case strings.HasPrefix(raw, "http://"):
+		return raw[len("http://"):], "80", true
+	}
+	return "", "", false
 }

@@ -112,13 +112,8 @@ func parseBaseSlow(raw string) (*Base, error) {
 // anything else; FuzzParseBase checks that it agrees with parseBaseSlow.
 func parseBaseFast(raw string) (*Base, bool) {
 	href, _, _ := strings.Cut(raw, "#")
-	var rest, defaultPort string
-	switch {
-	case strings.HasPrefix(href, "https://"):
-		rest, defaultPort = href[len("https://"):], "443"
-	case strings.HasPrefix(href, "http://"):
-		rest, defaultPort = href[len("http://"):], "80"
-	default:
+	rest, defaultPort, ok := cutHTTP(href)
+	if !ok {
 		return nil, false
 	}
 	end := strings.IndexAny(rest, "/?")

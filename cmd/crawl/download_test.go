@@ -71,6 +71,12 @@ func robotsSite(t *testing.T, robotsTxt string) (*httptest.Server, *paths) {
 // counters reads the counters of a --stats file.
 func counters(t *testing.T, path string) map[string]int64 {
 	t.Helper()
+	return readStats(t, path).Counters
+}
+
+// readStats reads a --stats file.
+func readStats(t *testing.T, path string) statsFile {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +85,7 @@ func counters(t *testing.T, path string) map[string]int64 {
 	if err := json.Unmarshal(b, &sf); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return sf.Counters
+	return sf
 }
 
 func TestRobotsOnAndOff(t *testing.T) {

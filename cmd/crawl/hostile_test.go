@@ -636,14 +636,7 @@ func TestHostileSite(t *testing.T) {
 		t.Errorf("peak memory %.1f MiB, over the bound of %d MiB", float64(rss)/(1<<20), hostileMemoryBound()>>20)
 	}
 
-	b, err := os.ReadFile(statsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sf statsFile
-	if err := json.Unmarshal(b, &sf); err != nil {
-		t.Fatalf("%s: %v", statsPath, err)
-	}
+	sf := readStats(t, statsPath)
 	if sf.Reason != "finished" {
 		t.Errorf("crawl ended with %q, want finished", sf.Reason)
 	}
