@@ -17,6 +17,9 @@ type Request struct {
 	// link that produced the request asked for one; empty means every rule
 	// whose URL pattern matches.
 	Rule string
+	// Lastmod is the <lastmod> of the sitemap entry that listed the URL,
+	// as written there, or "": what "@lastmod" scrapes from the page.
+	Lastmod string
 	// PublicOnly lets the request connect only to public addresses when
 	// Config.DenyPrivate is set. The engine sets it on a link found on a
 	// page answered from a public address (Response.Public), or on a page

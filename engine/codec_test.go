@@ -44,7 +44,7 @@ func TestFingerprintCoversMethodAndBody(t *testing.T) {
 func TestRequestCodec(t *testing.T) {
 	for _, r := range []*downloader.Request{
 		{URL: "http://a.test/"},
-		{URL: "http://a.test/p?q=1", Method: "POST", Body: []byte("a=1&b=\n2"), Depth: 300, Rule: "book", PublicOnly: true,
+		{URL: "http://a.test/p?q=1", Method: "POST", Body: []byte("a=1&b=\n2"), Depth: 300, Rule: "book", PublicOnly: true, Lastmod: "2026-11-25",
 			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Two": {"1", "2"}}},
 	} {
 		got, err := engine.DecodeRequest(engine.AppendRequest(nil, r))
@@ -56,7 +56,9 @@ func TestRequestCodec(t *testing.T) {
 		}
 	}
 	good := string(engine.AppendRequest(nil, &downloader.Request{URL: "http://a.test/", Header: http.Header{"A": {"b"}}}))
-	for _, bad := range []string{"", "\x80", good[:len(good)-1], good + "x", "\x05\x00\xff\xff\xff\x0f"} {
+	for _, bad := range []string{"", "\x80", good[:len(good)-1], good + "x", "\x05\x00\xff\xff\xff\x0f",
+		"\x0d\x00\x00\x00\x00\x00\x01\x00\xff\xff\xff\xff\xff\x0f", // a count of values far beyond the record
+	} {
 		if r, err := engine.DecodeRequest([]byte(bad)); err == nil {
 			t.Errorf("decode(%q) = %+v, want an error", bad, r)
 		}

@@ -98,6 +98,7 @@ func encodeRequest(b []byte, r *downloader.Request) []byte {
 		flags |= flagPublicOnly
 	}
 	rec = binary.AppendUvarint(rec, flags)
+	rec = appendString(rec, r.Lastmod)
 	b = binary.AppendUvarint(b, uint64(len(rec)))
 	return append(b, rec...)
 }
@@ -126,6 +127,17 @@ func (d *decoder) uint() uint64 {
 	return v
 }
 
+// count reads the number of values that follow, each at least a byte: a
+// corrupt record cannot make it allocate more than the record holds.
+func (d *decoder) count() uint64 {
+	n := d.uint()
+	if n > uint64(len(d.b)) {
+		d.err = io.ErrUnexpectedEOF
+		return 0
+	}
+	return n
+}
+
 func (d *decoder) string() string {
 	n := d.uint()
 	if d.err != nil || n > uint64(len(d.b)) {
@@ -144,11 +156,11 @@ func decodeRequest(rec []byte) (*downloader.Request, error) {
 	if body := d.string(); body != "" {
 		r.Body = []byte(body)
 	}
-	if n := d.uint(); n > 0 && d.err == nil {
+	if n := d.count(); n > 0 && d.err == nil {
 		r.Header = make(http.Header, n)
 		for range n {
 			k := d.string()
-			vs := make([]string, d.uint())
+			vs := make([]string, d.count())
 			for i := range vs {
 				vs[i] = d.string()
 			}
@@ -159,6 +171,7 @@ func decodeRequest(rec []byte) (*downloader.Request, error) {
 		}
 	}
 	r.PublicOnly = d.uint()&flagPublicOnly != 0
+	r.Lastmod = d.string()
 	if d.err != nil {
 		return nil, fmt.Errorf("read spilled request: %w", d.err)
 	}

@@ -3,7 +3,6 @@ package spider
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"crawl/downloader"
 	"crawl/item"
@@ -96,10 +95,7 @@ func (s *Spider) Explain(resp *downloader.Response) *Explanation {
 			l := LinkReport{URL: r.URL, From: from, Request: r.Request, Skip: r.Skip}
 			if r.Request != nil {
 				l.URL = r.Request.URL
-				l.Rule, l.Lastmod = r.Request.Rule, ""
-				if l.Rule != SitemapRule {
-					l.Rule, l.Lastmod, _ = strings.Cut(l.Rule, ruleMeta)
-				}
+				l.Rule, l.Lastmod = r.Request.Rule, r.Request.Lastmod
 			}
 			ex.Links = append(ex.Links, l)
 		}

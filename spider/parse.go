@@ -73,20 +73,13 @@ func (s *Spider) newPage(resp *downloader.Response) (pg *page, rule string, dept
 	pg.text.b = pg.textBuf[:0]
 	depth = 1
 	if resp.Request != nil {
-		rule, depth = resp.Request.Rule, resp.Request.Depth+1
+		rule, depth, pg.lastmod = resp.Request.Rule, resp.Request.Depth+1, resp.Request.Lastmod
 		if pg.url == "" {
 			pg.url = resp.Request.URL
 		}
 	}
-	if rule != SitemapRule {
-		rule, pg.lastmod, _ = strings.Cut(rule, ruleMeta)
-	}
 	return pg, rule, depth
 }
-
-// ruleMeta separates the item rule a sitemap entry's request names from
-// the entry's lastmod, both carried in Request.Rule: "book\x00lastmod".
-const ruleMeta = "\x00"
 
 // parse reads the response as its kind and yields what it finds.
 func (s *Spider) parse(pg *page, resp *downloader.Response, rule string, depth int, yield func(Result) bool) {

@@ -312,14 +312,15 @@ func (sm *sitemapper) entry(kind entryKind, loc, lastmod string) bool {
 			}
 			rule = r.callback
 		}
-		if lastmod != "" && !strings.Contains(lastmod, ruleMeta) {
-			rule += ruleMeta + lastmod
-		}
 	}
 	if why := s.target(u, sm.fileOK); why != "" {
 		return sm.yield(Result{Skip: why, URL: u, from: from})
 	}
-	return sm.yield(Result{Request: &downloader.Request{URL: u, Depth: sm.depth, Rule: rule}, from: from})
+	req := &downloader.Request{URL: u, Depth: sm.depth, Rule: rule}
+	if kind == entryPage {
+		req.Lastmod = lastmod
+	}
+	return sm.yield(Result{Request: req, from: from})
 }
 
 // fromSitemap is Result.from for what a sitemap lists.

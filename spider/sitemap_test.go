@@ -149,7 +149,10 @@ func TestSitemapExplain(t *testing.T) {
 		for _, l := range ex.Links {
 			line := strings.ReplaceAll(l.URL, srv.URL, "") + " " + l.From
 			if l.Request != nil {
-				line += " -> rule " + strings.ReplaceAll(l.Request.Rule, "\x00", " lastmod ")
+				line += " -> rule " + l.Rule
+				if l.Lastmod != "" {
+					line += " lastmod " + l.Lastmod
+				}
 			} else {
 				line += " skip " + l.Skip
 			}
