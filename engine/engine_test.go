@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -800,5 +802,60 @@ func TestParseMemory(t *testing.T) {
 		if (tc.most == 1 && sp.most != 1) || (tc.most > 1 && sp.most < tc.most) {
 			t.Errorf("budget %d: at most %d pages parsed at once, want %d", tc.budget, sp.most, tc.most)
 		}
+	}
+}
+
+// failingCommits is a Committer frontier whose store refuses every commit,
+// as a full disk would.
+type failingCommits struct {
+	*engine.MemoryFrontier
+	commits atomic.Int64
+}
+
+func (f *failingCommits) Commit(*downloader.Request) error {
+	f.commits.Add(1)
+	return errors.New("disk full")
+}
+
+// TestCommitFailureStops: pages reach a Committer only through the marks
+// the writer reaches, and a commit that fails stops the crawl with
+// CommitFailed rather than crawling on with nothing recorded.
+func TestCommitFailureStops(t *testing.T) {
+	checkLeaks(t)
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		fmt.Sscanf(r.URL.Path, "/p/%d", &n)
+		fmt.Fprintf(w, `<html><body><h1>%d</h1>`, n)
+		if n < 50 {
+			fmt.Fprintf(w, `<a href="/p/%d">next</a>`, n+1)
+		}
+	}))
+	sp := loadSpider(t, "start_urls: [\"{{URL}}/p/0\"]\nfollow: [{css: a}]\nitems: [{fields: {title: h1}}]\n", srv.URL)
+	fr := &failingCommits{MemoryFrontier: engine.NewMemoryFrontier(engine.Politeness{}, 0, t.TempDir(), engine.BFS)}
+	defer fr.Close()
+	dl := downloader.New(downloader.Config{})
+	defer dl.Close()
+	e := engine.New(engine.Config{Workers: 2, Frontier: fr}, sp, dl)
+	out := make(chan *item.Item)
+	done := make(chan struct{})
+	var items int
+	go func() {
+		defer close(done)
+		for it := range out {
+			if it.IsMark() {
+				it.Reached() // as the writer does once the page's items are flushed
+				continue
+			}
+			items++
+		}
+	}()
+	reason, err := e.Run(context.Background(), out)
+	close(out)
+	<-done
+	if err != nil || reason != engine.CommitFailed {
+		t.Errorf("Run = %q, %v; want %q", reason, err, engine.CommitFailed)
+	}
+	if fr.commits.Load() == 0 || items == 0 {
+		t.Errorf("%d commits, %d items: the pages never reached the frontier", fr.commits.Load(), items)
 	}
 }

@@ -385,6 +385,8 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		return errInterrupted
 	case runErr != nil:
 		return fmt.Errorf("crawl: %w", runErr)
+	case reason == engine.CommitFailed:
+		return errors.New("crawl stopped: pages could not be recorded as done (see the log above); the next run fetches them again")
 	case o.strict && reason != engine.Finished:
 		return stopConditionError{reason}
 	}
