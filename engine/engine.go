@@ -322,6 +322,11 @@ func (e *Engine) schedule(ctx context.Context, fr Frontier, reqs chan<- *downloa
 		wake       <-chan time.Time // fires when a host's delay has passed
 		starter, _ = fr.(Starter)
 		sharer, _  = fr.(Sharer)
+		batcher, _ = fr.(Batcher)
+		batch      struct {
+			reqs []*downloader.Request
+			fps  []uint64
+		}
 	)
 	timer.Stop()
 	defer timer.Stop()
@@ -417,13 +422,26 @@ func (e *Engine) schedule(ctx context.Context, fr Frontier, reqs chan<- *downloa
 			}
 			// Links are queued even when stopping: a durable frontier
 			// keeps them for the next run.
-			for _, l := range r.links {
-				added, err := fr.Add(ctx, l.req, l.fp, false, now)
-				if err != nil {
-					return Cancelled, fmt.Errorf("queue a link: %w", err)
+			if batcher != nil && len(r.links) > 0 {
+				batch.reqs, batch.fps = batch.reqs[:0], batch.fps[:0]
+				for _, l := range r.links {
+					batch.reqs, batch.fps = append(batch.reqs, l.req), append(batch.fps, l.fp)
 				}
-				if !added {
-					st.Inc(stats.Duplicates)
+				added, err := batcher.AddAll(ctx, batch.reqs, batch.fps, now)
+				if err != nil {
+					return Cancelled, fmt.Errorf("queue the links of a page: %w", err)
+				}
+				st.Add(stats.Duplicates, int64(len(r.links)-added))
+				clear(batch.reqs)
+			} else {
+				for _, l := range r.links {
+					added, err := fr.Add(ctx, l.req, l.fp, false, now)
+					if err != nil {
+						return Cancelled, fmt.Errorf("queue a link: %w", err)
+					}
+					if !added {
+						st.Inc(stats.Duplicates)
+					}
 				}
 			}
 			if r.queued != nil {

@@ -66,6 +66,16 @@ type Starter interface {
 	StartsDone(ctx context.Context) error
 }
 
+// Batcher is a Frontier that queues many requests in one call more
+// cheaply than one by one: a frontier across a network, which then makes
+// one round trip for all the links of a page.
+type Batcher interface {
+	Frontier
+	// AddAll does what Add (with start false) does for each of reqs, whose
+	// fingerprints are fps, and returns how many were new.
+	AddAll(ctx context.Context, reqs []*downloader.Request, fps []uint64, now time.Time) (int, error)
+}
+
 // Sharer is a Frontier shared with other processes: the crawl is over
 // only when none of them has work left either.
 type Sharer interface {

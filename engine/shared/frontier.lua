@@ -177,6 +177,25 @@ if cmd == 'add' then
   redis.call('PERSIST', hkey(host))
   place(host)
   return {1, redis.call('INCR', QUEUED)}
+elseif cmd == 'adds' then
+  -- From ARGV[10], a fingerprint, a host and an encoded request for each
+  -- request; returns how many were new, and the requests waiting.
+  local n = 0
+  local i = 10
+  while i + 2 <= #ARGV do
+    if redis.call('SADD', SEEN, ARGV[i]) == 1 then
+      local host = ARGV[i + 1]
+      redis.call('RPUSH', qkey(host), ARGV[i + 2])
+      redis.call('PERSIST', hkey(host))
+      place(host)
+      n = n + 1
+    end
+    i = i + 3
+  end
+  if n == 0 then
+    return {0, queued()}
+  end
+  return {n, redis.call('INCRBY', QUEUED, n)}
 elseif cmd == 'next' then
   -- ARGV[10] sequence number for the lease, then requests to finish.
   beat()

@@ -278,6 +278,29 @@ func (f *Frontier) Add(ctx context.Context, req *downloader.Request, fp uint64, 
 	return res[0] == 1, nil
 }
 
+// AddAll implements engine.Batcher: the links of a page in one call.
+func (f *Frontier) AddAll(ctx context.Context, reqs []*downloader.Request, fps []uint64, now time.Time) (int, error) {
+	var args []any
+	for i, req := range reqs {
+		if f.seen.has(fps[i]) {
+			continue
+		}
+		args = append(args, fingerprint(fps[i]), urls.Hostname(req.URL), engine.AppendRequest(nil, req))
+	}
+	if len(args) == 0 {
+		return 0, nil
+	}
+	res, err := f.run(ctx, now, "adds", args...).Int64Slice()
+	if err != nil {
+		return 0, fmt.Errorf("queue %d links in Redis: %w", len(args)/3, err)
+	}
+	for i := range reqs {
+		f.seen.put(fps[i])
+	}
+	f.queued = int(res[1])
+	return int(res[0]), nil
+}
+
 func fingerprint(fp uint64) []byte { return binary.BigEndian.AppendUint64(nil, fp) }
 
 // Claim implements engine.Frontier.
@@ -594,3 +617,4 @@ var (
 	_ engine.Starter   = (*Frontier)(nil)
 	_ engine.Sharer    = (*Frontier)(nil)
 )
+var _ engine.Batcher = (*Frontier)(nil)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -529,5 +530,39 @@ func TestSharedStats(t *testing.T) {
 	want := map[string]string{stats.Pages: "35", stats.ItemsWritten: "2"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("shared stats %v, want %v", got, want)
+	}
+}
+
+// TestAddAll: the links of a page in one call are queued like one Add
+// each: what another process queued, or the page repeats, is not new.
+func TestAddAll(t *testing.T) {
+	u := redistest.URL(t)
+	ctx := context.Background()
+	a, b := open(t, u, Options{Politeness: engine.Politeness{PerHost: 10}}), open(t, u, Options{Politeness: engine.Politeness{PerHost: 10}})
+	now := time.Now()
+	add(t, b, "http://one.test/2", now) // queued by the other process
+	links := []string{"http://one.test/1", "http://one.test/2", "http://two.test/1", "http://one.test/1", "http://one.test/3"}
+	var reqs []*downloader.Request
+	var fps []uint64
+	for _, l := range links {
+		reqs, fps = append(reqs, req(l)), append(fps, fp(t, l))
+	}
+	n, err := a.AddAll(ctx, reqs, fps, now)
+	if err != nil || n != 3 {
+		t.Fatalf("AddAll = %d, %v; want 3 new", n, err)
+	}
+	if n, err := a.AddAll(ctx, reqs[:2], fps[:2], now); err != nil || n != 0 {
+		t.Errorf("AddAll again = %d, %v; want 0", n, err)
+	}
+	if a.Len() != 4 {
+		t.Errorf("Len = %d, want 4", a.Len())
+	}
+	var got []string
+	for range 4 {
+		got = append(got, next(t, a, now))
+	}
+	slices.Sort(got)
+	if want := []string{"http://one.test/1", "http://one.test/2", "http://one.test/3", "http://two.test/1"}; !slices.Equal(got, want) {
+		t.Errorf("took %v, want %v", got, want)
 	}
 }
