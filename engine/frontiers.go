@@ -44,7 +44,7 @@ type Frontier interface {
 // safely written, because it forgets the request only then: a durable or
 // shared frontier, which gives a request to fetch again if the process
 // dies first. The engine then sends each page's items on together,
-// followed by an item.Mark whose done function calls Commit.
+// followed by a mark (item.NewMark) whose done function calls Commit.
 type Committer interface {
 	Frontier
 	// Commit records that req was fetched and every item it gave was
