@@ -117,18 +117,25 @@ func TestSharedRedisRestart(t *testing.T) {
 		config []string // redis-server's
 		url    string   // added to the frontier URL
 		act    func(t *testing.T, s *redistest.Server)
-		lost   bool
+		fail   string // the last line of every process, "" for success
 	}{
-		{"restarted empty", nil, "", restart, true},
-		{"flushall", nil, "", func(t *testing.T, s *redistest.Server) { s.Do("FLUSHALL") }, true},
-		{"aof restarted", []string{"--appendonly", "yes", "--appendfsync", "always"}, "", restart, false},
+		{"restarted empty", nil, "", restart, lost},
+		{"flushall", nil, "", func(t *testing.T, s *redistest.Server) { s.Do("FLUSHALL") }, lost},
+		{"aof restarted", []string{"--appendonly", "yes", "--appendfsync", "always"}, "", restart, ""},
 		// Longer than a call may wait for an answer: calls time out and
 		// are made again, and Redis runs each of them when it wakes.
 		{"paused", nil, "&read_timeout=200ms", func(t *testing.T, s *redistest.Server) {
 			s.Pause()
 			time.Sleep(time.Second)
 			s.Resume()
-		}, false},
+		}, ""},
+		// Longer than the lease: the processes stop waiting, as they
+		// would for a Redis gone for good.
+		{"paused longer than the lease", nil, "&read_timeout=200ms", func(t *testing.T, s *redistest.Server) {
+			s.Pause()
+			time.Sleep(3 * time.Second)
+			s.Resume()
+		}, `^crawl: no answer from Redis at redis://127\.0\.0\.1:\d+ for 1s \(.*i/o timeout\): this process stopped; its crawl is kept in Redis: run the same command again once Redis is back$`},
 	}
 	want := make(map[string]bool, n)
 	for i := range n {
@@ -144,8 +151,11 @@ func TestSharedRedisRestart(t *testing.T) {
 			var runs []*sharedRun
 			for i := range 3 {
 				name := fmt.Sprintf("out%d", i)
-				runs = append(runs, startShared(t, dir, name, spec, "--frontier", url,
-					"--stats", filepath.Join(dir, name+".stats.json")))
+				args := []string{"--frontier", url, "--stats", filepath.Join(dir, name+".stats.json")}
+				if tt.fail != "" && tt.fail != lost {
+					args = append(args, "--lease", "1s")
+				}
+				runs = append(runs, startShared(t, dir, name, spec, args...))
 			}
 			openGate(t, site.sharedSite, url, len(runs))
 			site.waitHeld(t, runs)
@@ -158,10 +168,10 @@ func TestSharedRedisRestart(t *testing.T) {
 					t.Errorf("%s: doubled prefix in stderr:\n%s", r.out, r.stderr.String())
 				}
 				reason := statsReason(t, strings.TrimSuffix(r.out, ".jsonl")+".stats.json")
-				if tt.lost {
-					if code != 1 || !regexp.MustCompile(lost).MatchString(last) || reason != "frontier_failed" {
+				if tt.fail != "" {
+					if code != 1 || !regexp.MustCompile(tt.fail).MatchString(last) || reason != "frontier_failed" {
 						t.Errorf("%s: exit %d, reason %s, last line %q; want 1, frontier_failed and a line matching %q; stderr:\n%s",
-							r.out, code, reason, last, lost, r.stderr.String())
+							r.out, code, reason, last, tt.fail, r.stderr.String())
 					}
 					continue
 				}
@@ -172,7 +182,7 @@ func TestSharedRedisRestart(t *testing.T) {
 					got[title]++
 				}
 			}
-			if tt.lost {
+			if tt.fail != "" {
 				return
 			}
 			for title := range want {
