@@ -7,7 +7,8 @@
 --   P.."q:"..host  list of the encoded requests waiting for host, oldest first
 --   P.."h:"..host  hash of the host's politeness: active (requests in flight
 --                  across all processes), next (earliest start of the next
---                  request, in ms) and delay (ms, when it is not the base)
+--                  request, in ms), delay (ms, when it is not the base) and
+--                  "a:"..proc (requests in flight from proc)
 --   P.."ready"     sorted set of the hosts with a request waiting and a free
 --                  slot, scored by next
 --   P.."queued"    the number of requests waiting, over every host
@@ -22,6 +23,8 @@
 --   P.."want"      sorted set of the processes that asked for a request
 --                  lately and got none, scored by when they last asked
 --   P.."since"     the same processes, scored by when they began to wait
+--   P.."claim:"..fingerprint  who claimed a page reached by a redirect, for
+--                  a lease, so that a claim made again is known
 --
 -- Every call but open carries the crawl's id and how many of its calls the
 -- process has seen answered. A crawl whose id is gone, or another, vanished
