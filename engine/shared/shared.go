@@ -561,10 +561,10 @@ func (f *Frontier) beat(ctx context.Context) {
 			feeding = "1"
 		}
 		if _, err := f.call(ctx, time.Now(), "beat", feeding); err != nil && ctx.Err() == nil {
+			if f.Err() != nil {
+				return // the scheduler's next call says why
+			}
 			f.log.Warn("renew the lease of this crawl process in Redis", "error", err)
-		}
-		if f.Err() != nil {
-			continue // no crawl to add to
 		}
 		if err := f.pushStats(ctx); err != nil && ctx.Err() == nil {
 			f.log.Warn("add to the shared stats in Redis", "error", err)
