@@ -158,7 +158,7 @@ func runBench(ctx context.Context, opts benchOptions, out io.Writer) error {
 		return errInterrupted
 	}
 	if err != nil {
-		return fmt.Errorf("crawl: %w", err)
+		return fmt.Errorf("crawl the bench site: %w", err)
 	}
 	if reason == engine.MaxPages {
 		reason = engine.Finished // the limit is what was asked for, not a cut

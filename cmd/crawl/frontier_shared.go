@@ -22,7 +22,7 @@ type frontierOptions struct {
 
 func addFrontierFlags(f *pflag.FlagSet, o *frontierOptions) {
 	f.StringVar(&o.url, "frontier", "", "share the crawl with other crawl processes through the Redis at `URL`: redis://HOST:PORT/DB[?key=NAME]")
-	f.DurationVar(&o.lease, "lease", shared.DefaultLeaseTimeout, "with --frontier, how long the requests of a process that stopped answering wait before others take them")
+	f.DurationVar(&o.lease, "lease", shared.DefaultLeaseTimeout, "with --frontier, how long the requests of a process that stopped answering wait before others take them, and how long a process waits for a Redis that does not answer")
 }
 
 // validate checks the flags without connecting. --state keeps a crawl in
@@ -44,12 +44,19 @@ func (o *frontierOptions) validate(flags *pflag.FlagSet) error {
 }
 
 // open joins the shared crawl named name when --frontier is given, and
-// puts its frontier in cfg, whose Politeness, Stats and Log it uses. The
-// function it returns closes the frontier, giving back the requests this
-// process did not finish; call it once the output is written.
-func (o *frontierOptions) open(ctx context.Context, cfg *engine.Config, name string) (func(), error) {
+// puts its frontier in cfg, whose Politeness, Workers, Stats and Log it
+// uses. The function it returns closes the frontier, giving back the
+// requests this process did not finish; call it once the output is
+// written. It returns the error that ended the crawl's part in Redis
+// (shared.ErrLost, shared.ErrUnreachable), which says best why the crawl
+// stopped, or nil.
+func (o *frontierOptions) open(ctx context.Context, cfg *engine.Config, name string) (func() error, error) {
 	if o.url == "" {
-		return func() {}, nil
+		return func() error { return nil }, nil
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = engine.DefaultWorkers
 	}
 	log := cfg.Log
 	redis.SetLogger(redisLog{log}) // the client's own retries, at debug level
@@ -59,16 +66,21 @@ func (o *frontierOptions) open(ctx context.Context, cfg *engine.Config, name str
 		LeaseTimeout: o.lease,
 		Log:          log,
 		Stats:        cfg.Stats,
+		Workers:      workers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--frontier: %w", err)
 	}
 	cfg.Frontier = f
-	return func() {
+	return func() error {
 		if err := f.Close(); err != nil {
 			log.Error("leave the shared crawl", "error", err)
 		}
+		if err := f.Err(); err != nil {
+			return err
+		}
 		log.Info("shared crawl totals are in Redis", "hash", f.Key("stats"))
+		return nil
 	}, nil
 }
 

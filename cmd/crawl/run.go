@@ -349,7 +349,10 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	}
 	close(done)
 	watchers.Wait()
-	closeFrontier()
+	frontierErr := closeFrontier()
+	if frontierErr != nil && reason != engine.Interrupted {
+		reason = reasonFrontierFailed
+	}
 	closeErr := closeOut()
 	var stateErr error
 	if closeState != nil {
@@ -383,8 +386,10 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("%w (the next run fetches again what was not recorded)", stateErr)
 	case reason == engine.Interrupted || ctx.Err() != nil:
 		return errInterrupted
+	case frontierErr != nil:
+		return frontierErr
 	case runErr != nil:
-		return fmt.Errorf("crawl: %w", runErr)
+		return runErr
 	case reason == engine.CommitFailed:
 		return errors.New("crawl stopped: pages could not be recorded as done (see the log above); the next run fetches them again")
 	case o.strict && reason != engine.Finished:
@@ -399,6 +404,8 @@ const (
 	reasonMaxItems     engine.Reason = "max_items"
 	reasonOutputClosed engine.Reason = "output_closed"
 	reasonOutputFailed engine.Reason = "output_failed"
+	// The shared frontier's Redis lost the crawl or stopped answering.
+	reasonFrontierFailed engine.Reason = "frontier_failed"
 )
 
 // watchSignal stops the crawl gracefully when ctx is cancelled (Ctrl-C or

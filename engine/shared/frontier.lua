@@ -1,12 +1,14 @@
 -- The shared frontier's changes of state, each run atomically by Redis.
--- Every call passes the same first arguments, then a command and its own.
+-- Every call passes the same first arguments, then a command and its own
+-- from ARGV[12] on.
 --
 -- Keys, under the crawl's prefix P:
 --   P.."seen"      set of the fingerprints of every request queued or claimed
 --   P.."q:"..host  list of the encoded requests waiting for host, oldest first
 --   P.."h:"..host  hash of the host's politeness: active (requests in flight
 --                  across all processes), next (earliest start of the next
---                  request, in ms) and delay (ms, when it is not the base)
+--                  request, in ms), delay (ms, when it is not the base) and
+--                  "a:"..proc (requests in flight from proc)
 --   P.."ready"     sorted set of the hosts with a request waiting and a free
 --                  slot, scored by next
 --   P.."queued"    the number of requests waiting, over every host
@@ -15,6 +17,22 @@
 --   P.."l:"..proc  hash of the requests proc has taken and not finished:
 --                  sequence number -> state, host, "\n", encoded request
 --   P.."feeding"   set of the processes still reading their start requests
+--   P.."crawl"     hash of the crawl's identity: id, written once when the
+--                  crawl is created, and for each process "n:"..proc, how
+--                  many calls of it Redis has run
+--   P.."want"      sorted set of the processes that asked for a request
+--                  lately and got none, scored by when they last asked
+--   P.."since"     the same processes, scored by when they began to wait
+--   P.."claim:"..fingerprint  who claimed a page reached by a redirect, for
+--                  a lease, so that a claim made again is known
+--
+-- Every call but open carries the crawl's id and how many of its calls the
+-- process has seen answered. A crawl whose id is gone, or another, vanished
+-- (Redis restarted empty, or the keys were flushed or evicted); a process
+-- whose calls Redis has run fewer times than it answered them saw Redis go
+-- back in time (restarted from an older snapshot). Either is an error
+-- reply, LOST, REPLACED or ROLLEDBACK, before anything is read or written:
+-- an empty Redis is never taken for an empty queue.
 --
 -- A taken request is in one of three states: H, taken; C, its items are
 -- written but its links not yet queued; L, its links are queued but its
@@ -34,9 +52,24 @@ local base = tonumber(ARGV[6])
 local maxDelay = tonumber(ARGV[7])
 local throttle = ARGV[8] == '1'
 local cmd = ARGV[9]
+local CRAWL = P .. 'crawl'
+local calls = 'n:' .. proc
+
+if cmd ~= 'open' then
+  local c = redis.call('HMGET', CRAWL, 'id', calls)
+  if not c[1] then
+    return redis.error_reply('LOST the crawl is gone from Redis')
+  elseif c[1] ~= ARGV[10] then
+    return redis.error_reply('REPLACED the crawl in Redis is another')
+  elseif tonumber(c[2] or '0') < tonumber(ARGV[11]) then
+    return redis.error_reply('ROLLEDBACK Redis forgot calls it answered')
+  end
+end
+redis.call('HINCRBY', CRAWL, calls, 1)
 
 local SEEN, READY, QUEUED = P .. 'seen', P .. 'ready', P .. 'queued'
 local PROCS, FEEDING = P .. 'procs', P .. 'feeding'
+local WANT, SINCE = P .. 'want', P .. 'since'
 local function qkey(host) return P .. 'q:' .. host end
 local function hkey(host) return P .. 'h:' .. host end
 local function lkey(p) return P .. 'l:' .. p end
@@ -49,6 +82,13 @@ local function place(host)
   local h = redis.call('HMGET', hkey(host), 'active', 'next')
   if tonumber(h[1] or '0') < per and redis.call('LLEN', qkey(host)) > 0 then
     redis.call('ZADD', READY, 'NX', tonumber(h[2] or '0'), host)
+  end
+end
+
+-- release frees one of host's slots that p held, in the count of p's.
+local function release(hk, p)
+  if redis.call('HINCRBY', hk, 'a:' .. p, -1) <= 0 then
+    redis.call('HDEL', hk, 'a:' .. p)
   end
 end
 
@@ -73,6 +113,7 @@ local function requeue(p)
     local state, host, enc = parse(all[i + 1])
     if state ~= 'L' then
       redis.call('HINCRBY', hkey(host), 'active', -1)
+      release(hkey(host), p)
     end
     redis.call('LPUSH', qkey(host), enc)
     redis.call('PERSIST', hkey(host))
@@ -82,6 +123,8 @@ local function requeue(p)
   redis.call('DEL', lk)
   redis.call('ZREM', PROCS, p)
   redis.call('SREM', FEEDING, p)
+  redis.call('ZREM', WANT, p)
+  redis.call('ZREM', SINCE, p)
   if n > 0 then
     redis.call('INCRBY', QUEUED, n)
   end
@@ -119,6 +162,7 @@ local function finish(seq, status, latency, crawlDelay)
   end
   local hk = hkey(host)
   local active = redis.call('HINCRBY', hk, 'active', -1)
+  release(hk, proc)
   local h = redis.call('HMGET', hk, 'delay', 'next')
   local old = tonumber(h[1] or base)
   local delay, nxt = old, tonumber(h[2] or '0')
@@ -167,21 +211,97 @@ local function beat()
   redis.call('ZADD', PROCS, now + lease, proc)
 end
 
+-- A process that asks for a request and gets none, while requests wait,
+-- wants work; it counts as wanting for fresh ms after it last asked.
+local fresh = 1000
+-- A process that has wanted work for turn ms goes before any process
+-- holding as many of a host's slots as it does.
+local turn = 200
+
+-- rivals forgets the processes that stopped asking, and returns the
+-- others that want work, this process aside.
+local function rivals()
+  for _, p in ipairs(redis.call('ZRANGEBYSCORE', WANT, '-inf', now - fresh)) do
+    redis.call('ZREM', WANT, p)
+    redis.call('ZREM', SINCE, p)
+  end
+  local out = {}
+  for _, p in ipairs(redis.call('ZRANGE', WANT, 0, -1)) do
+    if p ~= proc then
+      table.insert(out, p)
+    end
+  end
+  return out
+end
+
+-- fair says whether this process may take one more of a host's slots
+-- while the rivals want work too: not when it holds its share of them
+-- already, nor when a rival that has waited longer holds no more of them.
+-- Without it, a process that finishes a request takes the freed slot in
+-- the same call, and one process keeps a host's every slot for good.
+local function fair(hk, rv)
+  if #rv == 0 then
+    return true
+  end
+  local mine = tonumber(redis.call('HGET', hk, 'a:' .. proc) or '0')
+  if mine >= math.ceil(per / (#rv + 1)) then
+    return false
+  end
+  local since = tonumber(redis.call('ZSCORE', SINCE, proc) or now)
+  for _, q in ipairs(rv) do
+    local s = tonumber(redis.call('ZSCORE', SINCE, q) or now)
+    if s < since and s + turn < now and tonumber(redis.call('HGET', hk, 'a:' .. q) or '0') <= mine then
+      return false
+    end
+  end
+  return true
+end
+
+-- take takes the first request of host's queue for this process under the
+-- lease seq, or returns false when host is out of place.
+local function take(host, seq)
+  local hk, qk = hkey(host), qkey(host)
+  local active = tonumber(redis.call('HGET', hk, 'active') or '0')
+  local enc = false
+  if active < per then
+    enc = redis.call('LPOP', qk)
+  end
+  if not enc then
+    -- Out of place: its queue is empty, or it is full by this process's
+    -- lower --per-host.
+    redis.call('ZREM', READY, host)
+    return false
+  end
+  active = redis.call('HINCRBY', hk, 'active', 1)
+  redis.call('HINCRBY', hk, 'a:' .. proc, 1)
+  local at = now + tonumber(redis.call('HGET', hk, 'delay') or base)
+  redis.call('HSET', hk, 'next', at)
+  if active < per and redis.call('LLEN', qk) > 0 then
+    redis.call('ZADD', READY, at, host) -- to the back: hosts take turns
+  else
+    redis.call('ZREM', READY, host)
+  end
+  redis.call('HSET', lkey(proc), seq, 'H' .. host .. '\n' .. enc)
+  redis.call('ZREM', WANT, proc)
+  redis.call('ZREM', SINCE, proc)
+  return enc
+end
+
 if cmd == 'add' then
-  -- ARGV[10] fingerprint, [11] host, [12] encoded request.
-  if redis.call('SADD', SEEN, ARGV[10]) == 0 then
+  -- ARGV[12] fingerprint, [13] host, [14] encoded request.
+  if redis.call('SADD', SEEN, ARGV[12]) == 0 then
     return {0, queued()}
   end
-  local host = ARGV[11]
-  redis.call('RPUSH', qkey(host), ARGV[12])
+  local host = ARGV[13]
+  redis.call('RPUSH', qkey(host), ARGV[14])
   redis.call('PERSIST', hkey(host))
   place(host)
   return {1, redis.call('INCR', QUEUED)}
 elseif cmd == 'adds' then
-  -- From ARGV[10], a fingerprint, a host and an encoded request for each
+  -- From ARGV[12], a fingerprint, a host and an encoded request for each
   -- request; returns how many were new, and the requests waiting.
   local n = 0
-  local i = 10
+  local i = 12
   while i + 2 <= #ARGV do
     if redis.call('SADD', SEEN, ARGV[i]) == 1 then
       local host = ARGV[i + 1]
@@ -197,52 +317,46 @@ elseif cmd == 'adds' then
   end
   return {n, redis.call('INCRBY', QUEUED, n)}
 elseif cmd == 'next' then
-  -- ARGV[10] sequence number for the lease, then requests to finish.
+  -- ARGV[12] sequence number for the lease, then requests to finish.
   beat()
-  finishAll(11)
+  finishAll(13)
   local reaped = reap()
-  local seq, lk = ARGV[10], lkey(proc)
-  local v = redis.call('HGET', lk, seq)
+  local seq = ARGV[12]
+  local v = redis.call('HGET', lkey(proc), seq)
   if v then
     -- A retry of a call that did take a request: the same one.
     local _, _, enc = parse(v)
     return {enc, 0, queued(), reaped}
   end
-  for _ = 1, 16 do
-    local top = redis.call('ZRANGE', READY, 0, 0, 'WITHSCORES')
-    if #top == 0 then
-      return {'', -1, queued(), reaped}
-    end
-    local host, at = top[1], tonumber(top[2])
-    if at > now then
-      return {'', at - now, queued(), reaped}
-    end
-    local hk, qk = hkey(host), qkey(host)
-    local active = tonumber(redis.call('HGET', hk, 'active') or '0')
-    local enc = false
-    if active < per then
-      enc = redis.call('LPOP', qk)
-    end
-    if enc then
-      active = redis.call('HINCRBY', hk, 'active', 1)
-      local at2 = now + tonumber(redis.call('HGET', hk, 'delay') or base)
-      redis.call('HSET', hk, 'next', at2)
-      if active < per and redis.call('LLEN', qk) > 0 then
-        redis.call('ZADD', READY, at2, host) -- to the back: hosts take turns
-      else
-        redis.call('ZREM', READY, host)
+  local rv = rivals()
+  local ready = redis.call('ZRANGEBYSCORE', READY, '-inf', now, 'LIMIT', 0, 32)
+  local refused = false
+  for _, host in ipairs(ready) do
+    if not fair(hkey(host), rv) then
+      refused = true
+    else
+      local enc = take(host, seq)
+      if enc then
+        return {enc, 0, redis.call('DECR', QUEUED), reaped}
       end
-      redis.call('HSET', lk, seq, 'H' .. host .. '\n' .. enc)
-      return {enc, 0, redis.call('DECR', QUEUED), reaped}
     end
-    -- Out of place: its queue is empty, or it is full by this process's
-    -- lower --per-host.
-    redis.call('ZREM', READY, host)
   end
-  return {'', -1, queued(), reaped}
+  local n = queued()
+  if n > 0 then
+    redis.call('ZADD', WANT, now, proc)
+    redis.call('ZADD', SINCE, 'NX', now, proc)
+  end
+  if #ready == 32 and not refused then
+    return {'', 0, n, reaped} -- hosts out of place were dropped: ask again
+  end
+  local top = redis.call('ZRANGE', READY, 0, 0, 'WITHSCORES')
+  if #top > 0 and tonumber(top[2]) > now then
+    return {'', tonumber(top[2]) - now, n, reaped}
+  end
+  return {'', -1, n, reaped}
 elseif cmd == 'commit' then
-  -- ARGV[10] sequence number.
-  local lk, seq = lkey(proc), ARGV[10]
+  -- ARGV[12] sequence number.
+  local lk, seq = lkey(proc), ARGV[12]
   local v = redis.call('HGET', lk, seq)
   if not v then
     return 0
@@ -254,15 +368,27 @@ elseif cmd == 'commit' then
     redis.call('HDEL', lk, seq)
   end
   return 1
+elseif cmd == 'claim' then
+  -- ARGV[12] fingerprint, [13] a name for this claim: a retry of a call
+  -- that did claim the page claims it again.
+  local ck = P .. 'claim:' .. ARGV[12]
+  if redis.call('SADD', SEEN, ARGV[12]) == 1 then
+    redis.call('SET', ck, ARGV[13], 'PX', lease)
+    return 1
+  end
+  if redis.call('GET', ck) == ARGV[13] then
+    return 1
+  end
+  return 0
 elseif cmd == 'finish' then
-  -- Requests to finish from ARGV[10].
+  -- Requests to finish from ARGV[12].
   beat()
-  finishAll(10)
+  finishAll(12)
   return queued()
 elseif cmd == 'settled' then
-  -- Requests to finish from ARGV[10].
+  -- Requests to finish from ARGV[12].
   beat()
-  finishAll(10)
+  finishAll(12)
   local reaped = reap()
   local n = queued()
   if n > 0 or redis.call('SCARD', FEEDING) > 0 then
@@ -275,21 +401,26 @@ elseif cmd == 'settled' then
   end
   return {1, n, reaped}
 elseif cmd == 'open' then
+  -- ARGV[10] the id of the crawl, should this process create it. Returns
+  -- the crawl's id and the requests waiting.
+  redis.call('HSETNX', CRAWL, 'id', ARGV[10])
   beat()
   redis.call('SADD', FEEDING, proc)
-  return queued()
+  return {redis.call('HGET', CRAWL, 'id'), queued()}
 elseif cmd == 'beat' then
-  -- ARGV[10] is 1 while this process reads its start requests.
+  -- ARGV[12] is 1 while this process reads its start requests.
   beat()
-  if ARGV[10] == '1' then
+  if ARGV[12] == '1' then
     redis.call('SADD', FEEDING, proc)
   else
     redis.call('SREM', FEEDING, proc)
   end
   return queued()
 elseif cmd == 'close' then
-  -- Requests to finish from ARGV[10].
-  finishAll(10)
+  -- Requests to finish from ARGV[12].
+  finishAll(12)
+  -- Its count of calls stays: a retry of this call must not look like a
+  -- Redis gone back in time.
   return requeue(proc)
 end
 return redis.error_reply('unknown command ' .. tostring(cmd))

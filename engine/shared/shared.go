@@ -9,6 +9,16 @@
 // (Done), so a process killed at any moment loses nothing; the page it was
 // writing may be written twice. The state changes are Lua scripts, each
 // atomic in Redis, one round trip each.
+//
+// Every script first checks the crawl's identity, written when the crawl
+// is created, and how many calls of the process Redis has run: a crawl
+// whose keys vanished, or whose Redis went back to an older snapshot,
+// fails with ErrLost on its next call rather than look finished. A Redis
+// that does not answer is waited for, up to Options.Patience.
+//
+// Ready requests are handed out fairly: a process takes one only when one
+// of its workers is free (Options.Workers), and while other processes want
+// work it takes no more than its share of a host's slots.
 package shared
 
 import (
@@ -69,6 +79,15 @@ type Options struct {
 	// Stats, when not nil, is added to the crawl's shared counters in
 	// Redis (hash crawl:NAME:stats) while the crawl runs and on Close.
 	Stats *stats.Stats
+	// Workers bounds the requests this process holds, taken and not yet
+	// done: a process takes no more than its workers can fetch at once,
+	// and leaves the rest to the others. Zero means no bound.
+	Workers int
+	// Patience is how long a call waits for a Redis that does not answer
+	// (down, restarting, loading its data) before it fails with
+	// ErrUnreachable. Zero means LeaseTimeout: by then the other processes
+	// would give this one's requests back to the queue anyway.
+	Patience time.Duration
 }
 
 // Frontier is an engine.Frontier kept in Redis and shared with other
@@ -83,15 +102,24 @@ type Frontier struct {
 	rdb    *redis.Client
 	script *redis.Script
 	prefix string // "crawl:NAME:"
+	name   string // NAME
+	where  string // redis://HOST:PORT, for messages
 	proc   string // this process's name among the crawl's processes
+	id     string // the crawl's identity in Redis
 	opts   Options
 	log    *slog.Logger
 	// fixedClock makes the scripts take the times the methods are given,
 	// for tests; else they read the Redis server's clock.
 	fixedClock bool
 
+	acked   atomic.Int64          // calls Redis answered
+	failed  atomic.Pointer[error] // ErrLost or ErrUnreachable, for good
+	waiting atomic.Bool           // Redis does not answer at the moment
+	claims  atomic.Uint64         // names claims, so that a retry is known
+
 	// Owned by the scheduler goroutine.
 	queued  int // requests waiting, over the whole crawl, as last seen
+	taken   int // requests taken and not yet done
 	seq     uint64
 	seen    seenCache
 	pending []finished
@@ -170,6 +198,13 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Frontier, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	if opts.Patience <= 0 {
+		opts.Patience = opts.LeaseTimeout
+	}
+	if ro.MaxRetries == 0 {
+		// Retries are call's, bounded by Patience.
+		ro.MaxRetries = -1
+	}
 	// Plain RESP over one connection per worker: no identity or
 	// maintenance-notification handshakes, which older servers refuse
 	// with a log line.
@@ -179,6 +214,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Frontier, error) {
 		rdb:      redis.NewClient(ro),
 		script:   redis.NewScript(frontierLua),
 		prefix:   "crawl:" + name + ":",
+		name:     name,
 		proc:     processName(),
 		opts:     opts,
 		log:      opts.Log,
@@ -186,18 +222,29 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Frontier, error) {
 		beatDone: make(chan struct{}),
 		pushed:   make(map[string]int64),
 	}
-	where := (&url.URL{Scheme: "redis", Host: ro.Addr}).String()
+	f.where = (&url.URL{Scheme: "redis", Host: ro.Addr}).String()
 	if err := f.rdb.Ping(ctx).Err(); err != nil {
 		f.rdb.Close()
-		return nil, fmt.Errorf("connect to Redis at %s: %w", where, err)
+		return nil, fmt.Errorf("connect to Redis at %s: %w", f.where, err)
+	}
+	if err := checkEviction(ctx, f.rdb); err != nil {
+		f.rdb.Close()
+		return nil, fmt.Errorf("join the crawl at %s: %w", f.where, err)
 	}
 	f.feeding.Store(true)
-	q, err := f.run(ctx, time.Now(), "open").Int()
+	f.id = newID()
+	res, err := f.run(ctx, time.Now(), "open").Slice()
+	if err == nil && len(res) != 2 {
+		err = fmt.Errorf("unexpected reply %v", res)
+	}
 	if err != nil {
 		f.rdb.Close()
-		return nil, fmt.Errorf("join the crawl at %s: %w", where, err)
+		return nil, fmt.Errorf("join the crawl at %s: %w", f.where, err)
 	}
-	f.queued = q
+	f.acked.Add(1)
+	f.id, _ = res[0].(string)
+	q, _ := res[1].(int64)
+	f.queued = int(q)
 	beatCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	f.stopBeat = stop
 	go f.beat(beatCtx)
@@ -214,6 +261,11 @@ func processName() string {
 	var r [4]byte
 	binary.LittleEndian.PutUint32(r[:], rand.Uint32())
 	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), r)
+}
+
+// newID returns an identity for a crawl created now.
+func newID() string {
+	return fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
 }
 
 // Key returns the key of name in Redis: Key("stats") is the hash of the
@@ -238,6 +290,8 @@ func (f *Frontier) run(ctx context.Context, now time.Time, cmd string, args ...a
 		p.MaxDelay.Milliseconds(),
 		throttle,
 		cmd,
+		f.id,
+		f.acked.Load(),
 	}, args...)
 	return f.script.Run(ctx, f.rdb, nil, all...)
 }
@@ -269,7 +323,7 @@ func (f *Frontier) Add(ctx context.Context, req *downloader.Request, fp uint64, 
 		return false, nil
 	}
 	f.buf = engine.AppendRequest(f.buf[:0], req)
-	res, err := f.run(ctx, now, "add", fingerprint(fp), urls.Hostname(req.URL), f.buf).Int64Slice()
+	res, err := f.callInts(ctx, now, "add", fingerprint(fp), urls.Hostname(req.URL), f.buf)
 	if err != nil {
 		return false, fmt.Errorf("queue %s in Redis: %w", req.URL, err)
 	}
@@ -290,7 +344,7 @@ func (f *Frontier) AddAll(ctx context.Context, reqs []*downloader.Request, fps [
 	if len(args) == 0 {
 		return 0, nil
 	}
-	res, err := f.run(ctx, now, "adds", args...).Int64Slice()
+	res, err := f.callInts(ctx, now, "adds", args...)
 	if err != nil {
 		return 0, fmt.Errorf("queue %d links in Redis: %w", len(args)/3, err)
 	}
@@ -308,7 +362,8 @@ func (f *Frontier) Claim(ctx context.Context, req *downloader.Request, fp uint64
 	if f.seen.has(fp) {
 		return false, nil
 	}
-	n, err := f.rdb.SAdd(ctx, f.Key("seen"), fingerprint(fp)).Result()
+	name := strconv.FormatUint(f.claims.Add(1), 36) + "-" + f.proc
+	n, err := f.callInt(ctx, time.Now(), "claim", fingerprint(fp), name)
 	if err != nil {
 		return false, fmt.Errorf("claim the page %s led to in Redis: %w", req.URL, err)
 	}
@@ -320,9 +375,14 @@ func (f *Frontier) Claim(ctx context.Context, req *downloader.Request, fp uint64
 // be asked again soon: other processes queue requests and free hosts'
 // slots without telling this one.
 func (f *Frontier) Next(ctx context.Context, now time.Time) (*downloader.Request, time.Duration, error) {
+	if f.opts.Workers > 0 && f.taken >= f.opts.Workers {
+		// Every worker has a request: one taken now would wait here while
+		// another process could fetch it.
+		return nil, poll, nil
+	}
 	f.seq++
 	seq := strconv.FormatUint(f.seq, 36)
-	res, err := f.run(ctx, now, "next", f.pendingArgs([]any{seq})...).Slice()
+	res, err := f.callSlice(ctx, now, 4, "next", f.pendingArgs([]any{seq})...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("take a request from Redis: %w", err)
 	}
@@ -348,7 +408,7 @@ func (f *Frontier) Next(ctx context.Context, now time.Time) (*downloader.Request
 			f.opts.Stats.Inc(stats.LinksSkipped + "corrupt")
 		}
 		f.pending = append(f.pending, finished{seq: seq})
-		if err := f.run(ctx, now, "commit", seq).Err(); err != nil {
+		if _, err := f.call(ctx, now, "commit", seq); err != nil {
 			return nil, 0, fmt.Errorf("skip a request in Redis: %w", err)
 		}
 		return nil, time.Millisecond, nil
@@ -356,6 +416,7 @@ func (f *Frontier) Next(ctx context.Context, now time.Time) (*downloader.Request
 	f.mu.Lock()
 	f.leases[req] = &lease{seq: seq}
 	f.mu.Unlock()
+	f.taken++
 	return req, 0, nil
 }
 
@@ -395,6 +456,7 @@ func (f *Frontier) Done(ctx context.Context, req *downloader.Request, now time.T
 	if l == nil {
 		return nil
 	}
+	f.taken--
 	f.pending = append(f.pending, finished{
 		seq:        l.seq,
 		status:     int64(status),
@@ -406,12 +468,12 @@ func (f *Frontier) Done(ctx context.Context, req *downloader.Request, now time.T
 
 // flush tells Redis of the requests done.
 func (f *Frontier) flush(ctx context.Context, now time.Time) error {
-	q, err := f.run(ctx, now, "finish", f.pendingArgs(nil)...).Int()
+	q, err := f.callInt(ctx, now, "finish", f.pendingArgs(nil)...)
 	if err != nil {
 		return fmt.Errorf("record requests done in Redis: %w", err)
 	}
 	f.pending = f.pending[:0]
-	f.queued = q
+	f.queued = int(q)
 	return nil
 }
 
@@ -433,7 +495,7 @@ func (f *Frontier) Commit(req *downloader.Request) error {
 	if l == nil {
 		return nil
 	}
-	if err := f.run(context.Background(), time.Now(), "commit", l.seq).Err(); err != nil {
+	if _, err := f.call(context.Background(), time.Now(), "commit", l.seq); err != nil {
 		return fmt.Errorf("record %s as written in Redis: %w", req.URL, err)
 	}
 	return nil
@@ -456,7 +518,7 @@ func (f *Frontier) StartTaken(context.Context) error { return nil }
 // not.
 func (f *Frontier) StartsDone(ctx context.Context) error {
 	f.feeding.Store(false)
-	if err := f.rdb.SRem(ctx, f.Key("feeding"), f.proc).Err(); err != nil {
+	if _, err := f.call(ctx, time.Now(), "beat", "0"); err != nil {
 		return fmt.Errorf("record the end of the start requests in Redis: %w", err)
 	}
 	return nil
@@ -470,7 +532,7 @@ func (f *Frontier) Settled(ctx context.Context) (bool, error) {
 }
 
 func (f *Frontier) settledAt(ctx context.Context, now time.Time) (bool, error) {
-	res, err := f.run(ctx, now, "settled", f.pendingArgs(nil)...).Slice()
+	res, err := f.callSlice(ctx, now, 3, "settled", f.pendingArgs(nil)...)
 	if err != nil {
 		return false, fmt.Errorf("ask Redis whether the crawl is over: %w", err)
 	}
@@ -498,7 +560,10 @@ func (f *Frontier) beat(ctx context.Context) {
 		if f.feeding.Load() {
 			feeding = "1"
 		}
-		if err := f.run(ctx, time.Now(), "beat", feeding).Err(); err != nil && ctx.Err() == nil {
+		if _, err := f.call(ctx, time.Now(), "beat", feeding); err != nil && ctx.Err() == nil {
+			if f.Err() != nil {
+				return // the scheduler's next call says why
+			}
 			f.log.Warn("renew the lease of this crawl process in Redis", "error", err)
 		}
 		if err := f.pushStats(ctx); err != nil && ctx.Err() == nil {
@@ -557,10 +622,15 @@ func (f *Frontier) Close() error {
 	f.mu.Unlock()
 	f.stopBeat()
 	<-f.beatDone
+	if f.Err() != nil {
+		// Nothing to give back to, or no one to give it to: the error
+		// was told when it happened.
+		return f.rdb.Close()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	var errs []error
-	n, err := f.run(ctx, time.Now(), "close", f.pendingArgs(nil)...).Int64()
+	n, err := f.callInt(ctx, time.Now(), "close", f.pendingArgs(nil)...)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("give requests back to the queue in Redis: %w", err))
 	} else if n > 0 {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,44 +48,13 @@ func Name(t testing.TB) string {
 // its address.
 func start(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
+	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("no Redis for the test: CRAWL_TEST_REDIS is not set and redis-server is not installed")
 		}
 		t.Skip("no Redis: set CRAWL_TEST_REDIS=HOST:PORT or install redis-server")
 	}
-	var lastErr error
-	for range 5 {
-		port, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--loglevel", "warning")
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start redis-server: %v", err)
-		}
-		exited := make(chan struct{})
-		var waitErr error
-		go func() {
-			waitErr = cmd.Wait()
-			close(exited)
-		}()
-		if lastErr = waitReady(addr, exited); lastErr == nil {
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-exited
-			})
-			return addr
-		}
-		cmd.Process.Kill()
-		<-exited
-		lastErr = fmt.Errorf("%w (redis-server: %v)", lastErr, waitErr)
-	}
-	t.Fatalf("start redis-server: %v", lastErr)
-	return ""
+	return Start(t).Addr
 }
 
 // freePort returns a loopback port that was free a moment ago.
