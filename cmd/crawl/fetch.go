@@ -122,7 +122,7 @@ func fetchPage(ctx context.Context, dl *downloader.Downloader, url string) (*dow
 	case ctx.Err() != nil:
 		return nil, errInterrupted
 	case errors.Is(err, downloader.ErrRobotsDenied):
-		return nil, fmt.Errorf("%w (--obey-robots=false fetches it anyway)", err)
+		return nil, fmt.Errorf("%w; --obey-robots=false fetches it anyway", err)
 	}
 	return nil, err
 }
