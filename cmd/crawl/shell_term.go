@@ -45,7 +45,8 @@ func (sh *shell) interact(ctx context.Context, stdin io.Reader, stdout, stderr i
 		if w, h, err := term.GetSize(int(out.Fd())); err == nil {
 			t.SetSize(w, h)
 		}
-		sh.out, sh.note = t, t // the terminal writes \r\n, which raw mode needs
+		// The terminal is raw only while a line is read: what is printed
+		// goes straight out, the terminal turning \n into \r\n.
 		read = func() (string, error) {
 			old, err := term.MakeRaw(fd)
 			if err != nil {
