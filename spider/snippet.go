@@ -233,7 +233,14 @@ func LoadForPages(path string) (*Spider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read spider: %w", err)
 	}
-	c := newCompiler(path)
+	return ParseForPages(path, data)
+}
+
+// ParseForPages is LoadForPages for a file already read, or for a spider
+// given as text: filename is used in errors and as the directory relative
+// paths in the file are resolved against.
+func ParseForPages(filename string, data []byte) (*Spider, error) {
+	c := newCompiler(filename)
 	c.noStartOK = true
 	s := c.compile(data)
 	if len(c.errs) > 0 {
