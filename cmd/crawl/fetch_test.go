@@ -125,3 +125,33 @@ func TestFetchCommand(t *testing.T) {
 		}
 	})
 }
+
+// TestFetchDenyPrivate checks --deny-private as crawl run has it: a URL on
+// the command line goes anywhere, as a start URL does, but a redirect from
+// a public address to a private one is refused. --private-nets makes only
+// 127.0.0.1 private, as a test can only use loopback.
+func TestFetchDenyPrivate(t *testing.T) {
+	pubL, pub := listenAt(t, "127.0.0.2:0")
+	privL, priv := listenAt(t, "127.0.0.1:0")
+	seen := new(paths)
+	serve(t, pubL, pagesHandler(seen, nil))
+	serve(t, privL, pagesHandler(seen, map[string]string{"/secret": "<h1>secret</h1>"}))
+	nets := "--private-nets=127.0.0.1/32,::1/128"
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want string // stdout, or in stderr when the exit status is not 0
+	}{
+		{"typed private URL", []string{priv + "/secret", nets}, 0, "<h1>secret</h1>"},
+		{"redirect to it", []string{pub + "/to?u=" + priv + "/secret", nets}, 1, "private"},
+		{"redirect, not denied", []string{pub + "/to?u=" + priv + "/secret", nets, "--deny-private=false"}, 0, "<h1>secret</h1>"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCrawl(t, nil, append([]string{"fetch"}, tt.args...)...)
+			if tt.code == 0 && (r.code != 0 || r.stdout != tt.want) || tt.code != 0 && (r.code != tt.code || !strings.Contains(r.stderr, tt.want) || r.stdout != "") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d and %q", r.code, r.stdout, r.stderr, tt.code, tt.want)
+			}
+		})
+	}
+}
