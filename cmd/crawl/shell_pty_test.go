@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,6 +106,62 @@ func TestShellPrompt(t *testing.T) {
 	scr.expect(t, "expression.regex: invalid regex")
 	scr.expect(t, "crawl> ")
 	typeLine("quit\r")
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("crawl shell: %v", err)
+	}
+	ptmx.Close()
+	<-copied
+}
+
+// TestShellInterruptFetch presses Ctrl-C while the shell fetches a page
+// that never answers: the fetch stops, and the shell goes on with the
+// page it had.
+func TestShellInterruptFetch(t *testing.T) {
+	srv := fetchSite(t)
+	arrived := make(chan struct{}, 1)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		arrived <- struct{}{}
+		<-r.Context().Done() // until the client gives up
+	}))
+	t.Cleanup(slow.Close)
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	cmd := command("shell", srv.URL+"/shop/", "--retries", "0")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	// Its own session, with the terminal as its controlling terminal, so
+	// that Ctrl-C there is a SIGINT to it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	scr := &screen{changed: make(chan struct{}, 1)}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		io.Copy(scr, ptmx)
+	}()
+	scr.expect(t, "crawl> ")
+	io.WriteString(ptmx, "fetch "+slow.URL+"/never\r")
+	select {
+	case <-arrived:
+	case <-time.After(30 * time.Second): // a hang guard
+		t.Fatal("the request never arrived")
+	}
+	io.WriteString(ptmx, "\x03")
+	scr.expect(t, "interrupted")
+	scr.expect(t, "crawl> ")
+	io.WriteString(ptmx, "h1::text\r")
+	scr.expect(t, "Books & more\r\n")
+	scr.expect(t, "crawl> ")
+	io.WriteString(ptmx, "\x04") // Ctrl-D
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("crawl shell: %v", err)
 	}

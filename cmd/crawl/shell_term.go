@@ -42,7 +42,7 @@ func (sh *shell) interact(ctx context.Context, stdin io.Reader, stdout, stderr i
 			io.Reader
 			io.Writer
 		}{in, out}, shellPrompt)
-		if w, h, err := term.GetSize(int(out.Fd())); err == nil {
+		if w, h, err := term.GetSize(int(out.Fd())); err == nil && w > 0 && h > 0 { // a terminal of no size wraps every character
 			t.SetSize(w, h)
 		}
 		// The terminal is raw only while a line is read: what is printed
