@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -124,8 +125,12 @@ func (sh *shell) load(ctx context.Context, url string) error {
 		return err
 	}
 	sh.resp, sh.json = resp, spider.ReadsAsJSON(resp)
-	if !sh.oneShot {
+	switch {
+	case !sh.oneShot:
 		sh.describe()
+	case resp.Status >= 400:
+		// Evaluated all the same, as an error page may be what is tried.
+		fmt.Fprintf(sh.note, "crawl: warning: the page answered %d %s\n", resp.Status, http.StatusText(resp.Status))
 	}
 	return nil
 }

@@ -53,6 +53,7 @@ func TestShellCommand(t *testing.T) {
 		{"not a type", page, "{css: h1, type: int}", 1, "", `"Books & more" is not an int`},
 		{"fetch in -c", page, "fetch /", 2, "", "-c runs an expression or a follow, not fetch"},
 		{"page not fetched", srv.URL + "/private", "h1", 1, "", "denied by robots.txt"},
+		{"an error page", srv.URL + "/missing", "body", 0, "not here\n", "crawl: warning: the page answered 404 Not Found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
