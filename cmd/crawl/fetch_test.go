@@ -83,6 +83,7 @@ func TestFetchCommand(t *testing.T) {
 		{"after a redirect", []string{srv.URL + "/redirect"}, 0, "<p>café</p>", ""},
 		{"decompressed", []string{srv.URL + "/gz", "--raw"}, 0, `{"packed": true}`, ""},
 		{"head", []string{srv.URL + "/latin1", "--headers"}, 0, "200 OK\nContent-Length: 11\nContent-Type: text/html; charset=utf-8\nDate: …", ""},
+		{"cut at --max-body", []string{srv.URL + "/latin1", "--raw", "--max-body", "5"}, 0, "<p>ca", "crawl: warning: the body was cut at 5 bytes (--max-body)"},
 		{"user agent", []string{srv.URL + "/ua", "--user-agent", "probe/2"}, 0, "probe/2", ""},
 		{"a local file", []string{file}, 0, `<meta charset="iso-8859-1"><p>café</p>`, ""},
 		{"robots.txt", []string{srv.URL + "/private"}, 1, "", "/private: denied by robots.txt (" + srv.URL + "/robots.txt); --obey-robots=false fetches it anyway"},
@@ -109,6 +110,9 @@ func TestFetchCommand(t *testing.T) {
 			}
 			if tt.stderr == "" && r.stderr != "" {
 				t.Errorf("stderr = %q, want nothing", r.stderr)
+			}
+			if tt.stderr != "" && r.code == 0 && r.stdout == "" {
+				t.Error("a warning, and no body")
 			}
 			if tt.stderr != "" && (!strings.Contains(r.stderr, tt.stderr) || strings.Count(r.stderr, "\n") != 1) {
 				t.Errorf("stderr = %q, want one line with %q", r.stderr, tt.stderr)
