@@ -49,6 +49,9 @@ func fetchSite(t *testing.T) *httptest.Server {
 		case "/shop/", "/shop/page/2":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Write(shop)
+		case "/plain.json":
+			w.Header().Set("Content-Type", "text/plain")
+			w.Write(shopJSON)
 		case "/shop.json":
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(shopJSON)

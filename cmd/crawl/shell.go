@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 type shellOptions struct {
 	target   string
 	code     string            // -c: one line to run, then exit
+	json     bool              // --json: read every page as JSON
 	download downloader.Config // the downloader flags of crawl run, bound straight in
 
 	url string // target as a URL: a path becomes a file: URL
@@ -81,6 +83,7 @@ not be fetched, 2 for an invalid expression.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.code, "command", "c", "", "run this one line (an expression or a follow) on the page, print its value and exit")
+	f.BoolVar(&opts.json, "json", false, "read pages as JSON whatever their content type, as response: json does")
 	addDownloadFlags(f, &opts.download)
 	return cmd
 }
@@ -89,7 +92,7 @@ not be fetched, 2 for an invalid expression.`,
 func runShell(ctx context.Context, o *shellOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	dl := downloader.New(o.download)
 	defer dl.Close()
-	sh := &shell{dl: dl, out: stdout, note: stderr, oneShot: o.code != ""}
+	sh := &shell{dl: dl, out: stdout, note: stderr, oneShot: o.code != "", forceJSON: o.json}
 	if err := sh.load(ctx, o.url); err != nil {
 		return err
 	}
@@ -110,6 +113,8 @@ type shell struct {
 	out     io.Writer // values and links
 	note    io.Writer // what is said about them: the page, problems
 	oneShot bool      // -c: no notes on stdout, and errors end the shell
+
+	forceJSON bool // --json
 }
 
 // Errors of a line that the shell reports and goes on from.
@@ -124,7 +129,7 @@ func (sh *shell) load(ctx context.Context, url string) error {
 	if err != nil {
 		return err
 	}
-	sh.resp, sh.json = resp, spider.ReadsAsJSON(resp)
+	sh.resp, sh.json = resp, sh.forceJSON || spider.ReadsAsJSON(resp)
 	switch {
 	case !sh.oneShot:
 		sh.describe()
@@ -147,6 +152,9 @@ func (sh *shell) describe() {
 		ct = "no content type"
 	}
 	fmt.Fprintf(sh.note, "%s\n%d, %s, %s, read as %s\n", r.URL, r.Status, ct, plural(len(r.Body), "byte", "bytes"), as)
+	if body := bytes.TrimSpace(r.Body); !sh.json && len(body) > 0 && (body[0] == '{' || body[0] == '[') {
+		fmt.Fprintln(sh.note, "the body looks like JSON: crawl shell --json reads it so")
+	}
 	if r.Truncated {
 		fmt.Fprintf(sh.note, "the body was cut at %d bytes (--max-body)\n", len(r.Raw))
 	}

@@ -42,6 +42,8 @@ func TestShellCommand(t *testing.T) {
 		{"follow", page, "follow a.next", 0, srv.URL + "/shop/page/2?b=2&a=1\n", ""},
 		{"follow a mapping", page, "follow {css: li a, deny: '/2$'}", 0, srv.URL + "/book/1\n", "not followed (denied): " + srv.URL + "/book/2"},
 		{"follow in JSON", api, "follow next", 0, srv.URL + "/api?page=2\n", ""},
+		{"--json", srv.URL + "/plain.json", "--json\x00name", 0, "Shop\n", ""},
+		{"read as HTML without --json", srv.URL + "/plain.json", "name", 1, "", "nothing matched"},
 
 		{"nothing matched", page, "h2", 1, "", "crawl: nothing matched"},
 		{"no link", page, "follow a.prev", 1, "", "crawl: nothing matched: no link to follow"},
@@ -57,7 +59,11 @@ func TestShellCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runCrawl(t, nil, "shell", tt.target, "-c", tt.expr)
+			args := []string{"shell", tt.target}
+			if flag, expr, ok := strings.Cut(tt.expr, "\x00"); ok {
+				args, tt.expr = append(args, flag), expr
+			}
+			r := runCrawl(t, nil, append(args, "-c", tt.expr)...)
 			if r.code != tt.code || r.stdout != tt.stdout || !strings.Contains(r.stderr, tt.stderr) {
 				t.Errorf("%s: exit %d, stdout %q, stderr %q; want %d, %q and %q", tt.expr, r.code, r.stdout, r.stderr, tt.code, tt.stdout, tt.stderr)
 			}
