@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -106,8 +107,8 @@ func runFetch(ctx context.Context, o *fetchOptions, stdout, stderr io.Writer) er
 	if resp.Truncated {
 		fmt.Fprintf(stderr, "crawl: warning: the body was cut at %d bytes (--max-body)\n", len(resp.Raw))
 	}
-	if _, err := stdout.Write(body); err != nil {
-		return fmt.Errorf("write body: %w", err)
+	if _, err := stdout.Write(body); err != nil && !errors.Is(err, syscall.EPIPE) {
+		return fmt.Errorf("write body: %w", err) // a reader that has all it wants (| head) is no failure
 	}
 	return nil
 }

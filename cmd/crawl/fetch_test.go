@@ -162,3 +162,29 @@ func TestFetchDenyPrivate(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchClosedPipe checks that crawl fetch | head stops quietly when
+// head has read what it wanted.
+func TestFetchClosedPipe(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.html")
+	if err := os.WriteFile(big, []byte("<p>"+strings.Repeat("x", 4<<20)+"</p>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := command("fetch", big)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(out, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	if err := cmd.Wait(); err != nil || stderr.Len() > 0 {
+		t.Errorf("crawl fetch into a closed pipe: %v, stderr %q; want exit 0 and nothing", err, stderr.String())
+	}
+}
