@@ -102,7 +102,7 @@ func runShell(ctx context.Context, o *shellOptions, stdin io.Reader, stdout, std
 		}
 		return nil
 	}
-	return sh.interact(ctx, stdin, stdout, stderr)
+	return sh.interact(ctx, stdin, stdout)
 }
 
 // shell is the state of `crawl shell`: the page, and where to write.

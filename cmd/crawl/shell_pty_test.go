@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -164,6 +166,43 @@ func TestShellInterruptFetch(t *testing.T) {
 	io.WriteString(ptmx, "\x04") // Ctrl-D
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("crawl shell: %v", err)
+	}
+	ptmx.Close()
+	<-copied
+}
+
+// TestShellTerminate sends SIGTERM to the shell waiting at its prompt: a
+// read from a terminal does not end for it, so the shell puts the terminal
+// back and dies of the signal.
+func TestShellTerminate(t *testing.T) {
+	srv := fetchSite(t)
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	cmd := command("shell", srv.URL+"/shop/")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	scr := &screen{changed: make(chan struct{}, 1)}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		io.Copy(scr, ptmx)
+	}()
+	scr.expect(t, "crawl> ")
+	guard := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() }) // a hang guard
+	defer guard.Stop()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+		t.Errorf("crawl shell after SIGTERM: %v, want death by the signal", err)
 	}
 	ptmx.Close()
 	<-copied

@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/term"
@@ -31,57 +30,18 @@ const shellPrompt = "crawl> "
 // The shell lives past Ctrl-C: at the prompt the terminal is in raw mode,
 // where Ctrl-C ends the shell as Ctrl-D does, and during a fetch or view
 // Ctrl-C stops only that. SIGTERM ends it at once.
-func (sh *shell) interact(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+func (sh *shell) interact(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	ctx = context.WithoutCancel(ctx) // the process's Ctrl-C is the line's, not the shell's
-	in, _ := stdin.(*os.File)
-	out, _ := stdout.(*os.File)
-	read := func() (string, error) { return "", io.EOF }
-	if in != nil && out != nil && term.IsTerminal(int(in.Fd())) && term.IsTerminal(int(out.Fd())) {
-		fd := int(in.Fd())
-		t := term.NewTerminal(struct {
-			io.Reader
-			io.Writer
-		}{in, out}, shellPrompt)
-		if w, h, err := term.GetSize(int(out.Fd())); err == nil && w > 0 && h > 0 { // a terminal of no size wraps every character
-			t.SetSize(w, h)
-		}
-		// The terminal is raw only while a line is read: what is printed
-		// goes straight out, the terminal turning \n into \r\n.
-		read = func() (string, error) {
-			old, err := term.MakeRaw(fd)
-			if err != nil {
-				return "", fmt.Errorf("terminal: %w", err)
-			}
-			defer term.Restore(fd, old)
-			line, err := t.ReadLine()
-			if errors.Is(err, term.ErrPasteIndicator) {
-				err = nil // a pasted line is a line
-			}
-			return line, err
-		}
-	} else {
-		sc := bufio.NewScanner(stdin)
-		sc.Buffer(nil, 1<<20)
-		read = func() (string, error) {
-			if sc.Scan() {
-				return sc.Text(), nil
-			}
-			if err := sc.Err(); err != nil {
-				return "", fmt.Errorf("read input: %w", err)
-			}
-			return "", io.EOF
-		}
-	}
-	terminated, stopWatching := onTerminate(in)
-	defer stopWatching()
+	raw := new(rawMode)
+	defer onTerminate(raw.restore)()
+	read, tty := sh.lineReader(stdin, stdout, raw)
 	for {
 		line, err := read()
-		if terminated() {
-			return errInterrupted
-		}
 		switch {
 		case err == io.EOF:
-			fmt.Fprintln(sh.note)
+			if tty {
+				fmt.Fprintln(sh.note) // past the prompt
+			}
 			return nil
 		case err != nil:
 			return err
@@ -96,28 +56,92 @@ func (sh *shell) interact(ctx context.Context, stdin io.Reader, stdout, stderr i
 	}
 }
 
-// onTerminate closes in when the process gets SIGTERM, which ends a read
-// from it. It returns a function that reports whether the signal came and
-// one that stops watching.
-func onTerminate(in *os.File) (terminated func() bool, stop func()) {
+// lineReader returns the function that reads the next line, and whether
+// it reads from a terminal.
+func (sh *shell) lineReader(stdin io.Reader, stdout io.Writer, raw *rawMode) (func() (string, error), bool) {
+	in, _ := stdin.(*os.File)
+	out, _ := stdout.(*os.File)
+	if in == nil || out == nil || !term.IsTerminal(int(in.Fd())) || !term.IsTerminal(int(out.Fd())) {
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(nil, 1<<20)
+		return func() (string, error) {
+			if sc.Scan() {
+				return sc.Text(), nil
+			}
+			if err := sc.Err(); err != nil {
+				return "", fmt.Errorf("read input: %w", err)
+			}
+			return "", io.EOF
+		}, false
+	}
+	t := term.NewTerminal(struct {
+		io.Reader
+		io.Writer
+	}{in, out}, shellPrompt)
+	if w, h, err := term.GetSize(int(out.Fd())); err == nil && w > 0 && h > 0 { // a terminal of no size wraps every character
+		t.SetSize(w, h)
+	}
+	// The terminal is raw only while a line is read: what is printed goes
+	// straight out, the terminal turning \n into \r\n.
+	return func() (string, error) {
+		if err := raw.set(int(in.Fd())); err != nil {
+			return "", fmt.Errorf("terminal: %w", err)
+		}
+		defer raw.restore()
+		line, err := t.ReadLine()
+		if errors.Is(err, term.ErrPasteIndicator) {
+			err = nil // a pasted line is a line
+		}
+		return line, err
+	}, true
+}
+
+// rawMode puts a terminal in raw mode and back. It is safe for concurrent
+// use: the SIGTERM handler restores the terminal while a line is read.
+type rawMode struct {
+	mu  sync.Mutex
+	fd  int
+	old *term.State // nil when the terminal is not raw
+}
+
+func (r *rawMode) set(fd int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old, err := term.MakeRaw(fd)
+	if err != nil {
+		return err
+	}
+	r.fd, r.old = fd, old
+	return nil
+}
+
+func (r *rawMode) restore() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.old != nil {
+		term.Restore(r.fd, r.old)
+		r.old = nil
+	}
+}
+
+// onTerminate makes SIGTERM end the process as it would without a handler,
+// after restore has put the terminal back: a read from a terminal cannot
+// be interrupted otherwise. It returns the function that stops watching.
+func onTerminate(restore func()) (stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM)
 	done := make(chan struct{})
-	var (
-		wg  sync.WaitGroup
-		got atomic.Bool
-	)
+	var wg sync.WaitGroup
 	wg.Go(func() {
 		select {
 		case <-sigs:
-			got.Store(true)
-			if in != nil {
-				in.Close()
-			}
+			restore()
+			signal.Reset(syscall.SIGTERM)
+			syscall.Kill(os.Getpid(), syscall.SIGTERM)
 		case <-done:
 		}
 	})
-	return got.Load, func() {
+	return func() {
 		signal.Stop(sigs)
 		close(done)
 		wg.Wait()
