@@ -46,6 +46,7 @@ file and its value is printed at once, a list one value per line:
 Other commands:
   follow [ENTRY]   the links a follow entry takes ('a.next', {css: a, allow: '/p/'});
                    alone, the links a follow entry with no selector takes
+  headers          the status and headers of the response, as the crawler got it
   fetch URL        move to another page (relative to this one)
   view             open the page in a browser ($BROWSER, else xdg-open)
   help             this list
@@ -82,7 +83,7 @@ not be fetched, 2 for an invalid expression.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.code, "command", "c", "", "run this one line (an expression or a follow) on the page, print its value and exit")
+	f.StringVarP(&opts.code, "command", "c", "", "run this one line (an expression, a follow or headers) on the page, print its value and exit")
 	f.BoolVar(&opts.json, "json", false, "read pages as JSON whatever their content type, as response: json does")
 	addDownloadFlags(f, &opts.download)
 	return cmd
@@ -172,22 +173,24 @@ func (sh *shell) run(ctx context.Context, line string) error {
 		return errQuit
 	case "help", "?":
 		if sh.oneShot {
-			return usageError{errors.New("-c runs an expression or a follow, not help")}
+			return usageError{errors.New("-c runs an expression, a follow or headers, not help")}
 		}
 		fmt.Fprint(sh.note, shellHelp)
 		return nil
 	case "fetch":
 		if sh.oneShot {
-			return usageError{errors.New("-c runs an expression or a follow, not fetch: give the URL to crawl shell")}
+			return usageError{errors.New("-c runs an expression, a follow or headers, not fetch: give the URL to crawl shell")}
 		}
 		return sh.fetch(ctx, rest)
 	case "view":
 		if sh.oneShot {
-			return usageError{errors.New("-c runs an expression or a follow, not view")}
+			return usageError{errors.New("-c runs an expression, a follow or headers, not view")}
 		}
 		return sh.view(ctx)
 	case "follow":
 		return sh.follow(rest)
+	case "headers":
+		return writeHead(sh.out, sh.resp)
 	}
 	return sh.eval(line)
 }
@@ -195,6 +198,7 @@ func (sh *shell) run(ctx context.Context, line string) error {
 const shellHelp = `  EXPR             what a field takes in a spider file: h1::text, {css: li, all: true},
                    {xpath: '//h1', regex: '\w+'}, a JSON path on a JSON page
   follow [ENTRY]   the links a follow entry takes: a.next, {css: a, allow: '/p/'}
+  headers          the status and headers of the response
   fetch URL        move to another page (relative to this one)
   view             open the page in a browser
   quit             leave (so do Ctrl-D and Ctrl-C)
