@@ -24,7 +24,7 @@ type parseSnippets struct {
 
 func addSnippetFlags(f *pflag.FlagSet, p *parseSnippets) {
 	f.StringArrayVar(&p.fields, "field", nil, "without a spider file: a field of the item, `NAME=EXPR` as in a spider file (title=h1::text); repeatable")
-	f.StringArrayVar(&p.follow, "follow", nil, "without a spider file: a follow rule, as in a spider file (a.next, or {css: a, allow: '/p/'}); repeatable")
+	f.StringArrayVar(&p.follow, "follow", nil, "without a spider file: a follow rule, `ENTRY` as in a spider file (a.next, or {css: a, allow: '/p/'}); repeatable")
 	f.StringVarP(&p.inline, "inline", "c", "", "without a spider file: the spider file's `TEXT`, such as 'items: [{fields: {title: h1}}]'")
 }
 

@@ -83,7 +83,7 @@ not be fetched, 2 for an invalid expression.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.code, "command", "c", "", "run this one line (an expression, a follow or headers) on the page, print its value and exit")
+	f.StringVarP(&opts.code, "command", "c", "", "run `LINE` (an expression, a follow or headers) on the page, print its value and exit")
 	f.BoolVar(&opts.json, "json", false, "read pages as JSON whatever their content type, as response: json does")
 	addDownloadFlags(f, &opts.download)
 	return cmd
