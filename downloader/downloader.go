@@ -357,6 +357,7 @@ func (d *Downloader) fetchHTTP(ctx context.Context, req *Request, u *url.URL) (*
 		Status:    x.status,
 		Header:    x.header,
 		Body:      x.body,
+		Raw:       x.body,
 		Truncated: x.truncated,
 		Public:    x.public,
 	}
@@ -515,7 +516,7 @@ func (d *Downloader) fetchFile(req *Request, u *url.URL) (*Response, error) {
 	}
 	h := http.Header{}
 	h.Set("Content-Type", ctype)
-	resp := &Response{Request: req, URL: req.URL, Status: http.StatusOK, Header: h, Body: data, Truncated: truncated}
+	resp := &Response{Request: req, URL: req.URL, Status: http.StatusOK, Header: h, Body: data, Raw: data, Truncated: truncated}
 	if mt := mediaType(ctype); isHTML(mt) {
 		// The charset that mime guessed from the extension is no
 		// evidence: let the file's BOM or <meta> speak.

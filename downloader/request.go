@@ -43,6 +43,10 @@ type Response struct {
 	// name ("utf-8", "shift_jis", "windows-1251"); Body has been decoded
 	// from it to UTF-8. It is empty for other media types.
 	Charset string
+	// Raw is the body as it came, after undoing its Content-Encoding but
+	// before any charset decoding: the same bytes as Body unless an HTML
+	// body was decoded to UTF-8 (what `crawl fetch --raw` writes).
+	Raw []byte
 	// Public says that the answer came from a public address: one not in
 	// Config.PrivateNets. It is false for local files and when no address
 	// is known. Through a proxy it is judged by the host as written (see

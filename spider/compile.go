@@ -43,6 +43,8 @@ type compiler struct {
 
 	response responseKind // the response key, which decides how rules read
 	xpaths   *xpathSet    // the spider's XPath expressions
+
+	noStartOK bool // start URLs are not required: see LoadForPages
 }
 
 func newCompiler(filename string) *compiler {
@@ -166,7 +168,7 @@ func (c *compiler) compile(data []byte) *Spider {
 			s.Settings = c.settings(val)
 		}
 	}
-	if !hasStart {
+	if !hasStart && !c.noStartOK {
 		c.errorf(root, "", "no start URLs: set start_urls, start_urls_file, start_urls_range or sitemap_urls")
 	}
 	if len(s.sitemapURLs) == 0 && !s.sitemapFromRobots {

@@ -29,8 +29,9 @@ func newNewCommand() *cobra.Command {
 		Short: "Write a commented starter spider for a site",
 		Long: `new writes NAME.yaml, a spider for the site at URL with a follow rule, an
 item rule and commented examples of the rest, to edit and try with
-'crawl parse' and 'crawl check'. It never overwrites a file.`,
+'crawl shell', 'crawl parse' and 'crawl check'. It never overwrites a file.`,
 		Example: `  crawl new books https://books.toscrape.com/
+  crawl shell https://books.toscrape.com/
   crawl parse books.yaml https://books.toscrape.com/`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 2 {
@@ -97,7 +98,7 @@ func runNew(o *newOptions, stdout io.Writer) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write spider: %w", err)
 	}
-	fmt.Fprintf(stdout, "wrote %s: edit its selectors, then try it with\n  crawl parse %s %s\n", o.path, o.path, o.url)
+	fmt.Fprintf(stdout, "wrote %s: try selectors on the page with\n  crawl shell %s\nedit them in, then try the spider with\n  crawl parse %s %s\n", o.path, o.url, o.path, o.url)
 	return nil
 }
 
@@ -109,9 +110,11 @@ func quoteYAML(s string) string {
 
 // starterSpider is the file crawl new writes. It must load as it is: a
 // test checks that it does.
-var starterSpider = template.Must(template.New("spider").Parse(`# A spider for {{.Host}}, started by 'crawl new'. Edit the selectors to match
-# the site, then try it on one page, check it, and run it:
+var starterSpider = template.Must(template.New("spider").Parse(`# A spider for {{.Host}}, started by 'crawl new'. Try selectors on a page of
+# the site (type h1::text, {css: a, all: true}, follow a.next, help), edit
+# them in, then try the spider on one page, check it, and run it:
 #
+#   crawl shell {{.RawURL}}
 #   crawl parse {{.File}} {{.RawURL}}
 #   crawl check {{.File}}
 #   crawl run {{.File}} -o items.jsonl

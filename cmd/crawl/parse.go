@@ -25,30 +25,39 @@ type parseOptions struct {
 	rule     string        // --rule: the item rule to scrape with, as a callback
 	sitemap  bool          // --sitemap: read the page as a sitemap
 	timeout  time.Duration // for the one request
+	snip     parseSnippets // --field, --follow, -c: a spider from the command line
 
-	spider *spider.Spider // loaded by PreRunE
+	spider *spider.Spider // loaded by PreRunE; nil until the page is fetched for --field and --follow
 	url    string         // target as a URL: a path becomes a file: URL
 }
 
 func newParseCommand() *cobra.Command {
 	var opts parseOptions
 	cmd := &cobra.Command{
-		Use:   "parse SPIDER.yaml URL|FILE",
+		Use:   "parse [SPIDER.yaml] URL|FILE",
 		Short: "Show what a spider makes of one page",
 		Long: `parse fetches one page (or reads a saved one) and shows how the spider sees
 it: which item rules scrape it, the items they make (as JSON) and whether
 the pipeline would keep them, the links that would be followed, and why
-the others would not. Nothing is written and no other page is fetched.`,
+the others would not. Nothing is written and no other page is fetched.
+The spider file needs no start URLs: the page is the one given.
+
+Without a spider file, --field and --follow give the fields of one item
+rule and the follow rules, as they would be written in a spider file, or
+-c gives the spider file's text.`,
 		Example: `  crawl parse spider.yaml https://books.toscrape.com/
   crawl parse spider.yaml saved/page.html --rule book
-  crawl parse spider.yaml https://example.com/sitemap.xml --sitemap`,
+  crawl parse spider.yaml https://example.com/sitemap.xml --sitemap
+  crawl parse https://books.toscrape.com/ --field title='h3 a::attr(title)' --follow li.next
+  crawl parse page.html -c 'items: [{each: article, fields: {title: h3}}]'`,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return usageError{fmt.Errorf("parse takes a spider file and a URL or file, got %d arguments", len(args))}
-			}
-			return nil
+			return opts.snip.checkArgs(args)
 		},
 		PreRunE: func(_ *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.target = args[0]
+				return opts.prepareSnippets()
+			}
 			opts.specPath, opts.target = args[0], args[1]
 			return opts.prepare()
 		},
@@ -60,6 +69,7 @@ the others would not. Nothing is written and no other page is fetched.`,
 	f.StringVar(&opts.rule, "rule", "", "scrape with this item rule only, as a follow rule's callback would")
 	f.BoolVar(&opts.sitemap, "sitemap", false, "read the page as a sitemap (or robots.txt), as for sitemap_urls")
 	f.DurationVar(&opts.timeout, "timeout", downloader.DefaultTimeout, "time limit for the request")
+	addSnippetFlags(f, &opts.snip)
 	return cmd
 }
 
@@ -68,7 +78,7 @@ func (o *parseOptions) prepare() error {
 	if o.timeout <= 0 {
 		return usageError{fmt.Errorf("--timeout must be positive, got %s", o.timeout)}
 	}
-	sp, err := spider.Load(o.specPath)
+	sp, err := spider.LoadForPages(o.specPath)
 	if err != nil {
 		return usageError{err}
 	}
@@ -135,8 +145,11 @@ var errNotParsed = errors.New("page not parsed")
 
 // runParse fetches the page and prints what the spider makes of it.
 func runParse(ctx context.Context, o *parseOptions, stdout io.Writer) error {
-	sp := o.spider
-	dl := downloader.New(downloader.Config{Timeout: o.timeout, CheckRedirect: sp.CheckRedirect})
+	cfg := downloader.Config{Timeout: o.timeout}
+	if o.spider != nil {
+		cfg.CheckRedirect = o.spider.CheckRedirect
+	}
+	dl := downloader.New(cfg)
 	defer dl.Close()
 	req := &downloader.Request{URL: o.url, Rule: o.rule}
 	if o.sitemap {
@@ -149,6 +162,12 @@ func runParse(ctx context.Context, o *parseOptions, stdout io.Writer) error {
 		}
 		return err
 	}
+	if o.spider == nil {
+		if o.spider, err = o.snip.forPage(resp); err != nil {
+			return usageError{err}
+		}
+	}
+	sp := o.spider
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	defer w.Flush()
 	fmt.Fprintf(w, "page\t%s\n", resp.URL)

@@ -32,6 +32,8 @@ the items it scrapes as JSON Lines, one object per line, as soon as each exists.
 	root.AddCommand(newRunCommand())
 	root.AddCommand(newCheckCommand())
 	root.AddCommand(newParseCommand())
+	root.AddCommand(newShellCommand())
+	root.AddCommand(newFetchCommand())
 	root.AddCommand(newNewCommand())
 	root.AddCommand(newVersionCommand())
 	root.AddCommand(newBenchCommand())
