@@ -6,7 +6,8 @@
 // transcript line "$ crawl …" that names no http(s) URL, and no file the
 // docs do not hold, is run in a scratch directory that sees the
 // repository's examples/ and testdata/,
-// and what it prints must match the lines below it, where "…" stands for
+// with the lines typed at its prompt ("crawl> …") on standard input, and
+// what it prints must match the other lines below it, where "…" stands for
 // any text within a line, and a line of "…" alone for any number of lines.
 // A block preceded by the comment <!-- doctest: file NAME --> is written
 // to NAME in that directory first, so a transcript can use it.
@@ -198,7 +199,7 @@ func crawlBinary(t *testing.T) string {
 type transcript struct {
 	line  int
 	args  []string
-	input []string // lines typed at a prompt ("> …")
+	input []string // lines typed at a prompt ("crawl> …")
 	want  []string
 }
 
@@ -214,7 +215,7 @@ func transcripts(b block) []transcript {
 			continue
 		}
 		cur := &out[len(out)-1]
-		if in, ok := strings.CutPrefix(l, "> "); ok {
+		if in, ok := strings.CutPrefix(l, "crawl> "); ok {
 			cur.input = append(cur.input, in)
 			continue
 		}
