@@ -33,8 +33,14 @@ func ParseFormat(s string) (Format, error) {
 	case "csv":
 		return CSV, nil
 	}
-	return "", fmt.Errorf("unknown format %q (want jsonl, json or csv)", s)
+	if s == "" {
+		return "", fmt.Errorf("no format named (want %s)", formatList)
+	}
+	return "", fmt.Errorf("unknown format %q (want %s)", s, formatList)
 }
+
+// formatList names the formats for error messages.
+const formatList = "jsonl, json or csv"
 
 // JSONArrayWriter writes items as the elements of one JSON array, one item
 // a line. Close ends the array: an output closed after Ctrl-C is still

@@ -19,18 +19,27 @@ type Output struct {
 }
 
 // ParseOutput reads an -o or -O argument: PATH, or PATH:FORMAT as in
-// Scrapy. Without a format in the argument, format (--format) applies if
-// set, else the file extension decides: .json is a JSON array, .csv is CSV,
-// anything else (and standard output) JSON Lines.
+// Scrapy. The text after the last colon is a format unless it holds a "/"
+// or a ".", which no format name does: "items.out:csv" is CSV in
+// "items.out", "out.csv:" and "x.jsonl:yaml" are errors, and "./a:b.jsonl"
+// is the file "./a:b.jsonl". A file whose name ends in a colon and a word
+// is written by naming its format after it: "a:b:jsonl". Without a format
+// in the argument, format (--format) applies if set, else the extension
+// decides: .json is a JSON array, .csv is CSV, .jsonl, .jl, .ndjson and
+// .jsonlines (and no extension, and standard output) JSON Lines; any other
+// extension is an error, since the file's name promises a format crawl
+// does not write.
 func ParseOutput(arg string, overwrite bool, format string) (Output, error) {
 	out := Output{Path: arg, Overwrite: overwrite}
-	if i := strings.LastIndexByte(arg, ':'); i > 0 {
-		if f, err := ParseFormat(arg[i+1:]); err == nil {
-			out.Path, out.Format = arg[:i], f
+	if i := strings.LastIndexByte(arg, ':'); i >= 0 && !strings.ContainsAny(arg[i+1:], "/.") {
+		f, err := ParseFormat(arg[i+1:])
+		if err != nil {
+			return out, fmt.Errorf("output %s: %w; a file name with a colon takes its format after it, as in %s:jsonl", arg, err, arg)
 		}
+		out.Path, out.Format = arg[:i], f
 	}
 	if out.Path == "" {
-		return out, errors.New("output: empty file name")
+		return out, fmt.Errorf("output %s: empty file name", arg)
 	}
 	if out.Format == "" && format != "" {
 		f, err := ParseFormat(format)
@@ -40,13 +49,19 @@ func ParseOutput(arg string, overwrite bool, format string) (Output, error) {
 		out.Format = f
 	}
 	if out.Format == "" {
-		switch strings.ToLower(filepath.Ext(out.Path)) {
+		ext := filepath.Ext(out.Path)
+		if out.Path == "-" {
+			ext = ""
+		}
+		switch strings.ToLower(ext) {
 		case ".json":
 			out.Format = JSONArray
 		case ".csv":
 			out.Format = CSV
-		default:
+		case "", ".jsonl", ".jl", ".ndjson", ".jsonlines":
 			out.Format = JSONLines
+		default:
+			return out, fmt.Errorf("output %s: crawl does not write %s files (formats: %s); name one after a colon (%s:jsonl) or with --format", out.Path, ext, formatList, out.Path)
 		}
 	}
 	return out, nil
