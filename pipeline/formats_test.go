@@ -87,7 +87,11 @@ func TestOpenAppendsToJSONArray(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "items.json")
 	out := pipeline.Output{Path: path, Format: pipeline.JSONArray}
 	for range 2 {
-		w, closeFile, err := out.Open(nil, nil)
+		p, err := out.Open(nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := p.Start()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +101,7 @@ func TestOpenAppendsToJSONArray(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		closeFile()
+		p.Close()
 	}
 	b, _ := os.ReadFile(path)
 	var got []map[string]string
