@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"crawl/engine"
 	"crawl/pipeline"
+	"crawl/stats"
 )
 
 // openOutputs opens and checks every output without changing any (see
@@ -85,4 +87,30 @@ func closeOutputs(opened []*pipeline.Opened) error {
 		}
 	}
 	return first
+}
+
+// reasonNothingFetched ends a crawl in which every request failed and not
+// one page was fetched.
+const reasonNothingFetched engine.Reason = "nothing_fetched"
+
+// fetchBaseline is what the counters held when this run began: a resumed
+// crawl's counters include the earlier runs', and whether this run fetched
+// anything is judged on its own requests.
+type fetchBaseline struct{ pages, errors int64 }
+
+func newFetchBaseline(st *stats.Stats) fetchBaseline {
+	return fetchBaseline{st.Get(stats.Pages), st.Sum(stats.Errors)}
+}
+
+// nothingFetched returns an error when this run sent requests, every one
+// failed, and not one page was fetched (exit status 1): every connection
+// refused, every robots.txt unreachable. A run with nothing to do (no start
+// URLs, a resumed crawl already finished, every request disallowed by
+// robots.txt) did not fail to fetch, and returns nil.
+func (b fetchBaseline) nothingFetched(st *stats.Stats) error {
+	failed := st.Sum(stats.Errors) - b.errors
+	if st.Get(stats.Pages) > b.pages || failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("no page could be fetched: %d requests failed (%s); see the errors above", failed, group(st, stats.Errors))
 }

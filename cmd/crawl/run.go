@@ -244,6 +244,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		}
 		closeState = durable.Close
 	}
+	baseline := newFetchBaseline(st)
 	sp := o.spider
 	sp.Stdin = closableStdin(stdin)
 	sp.Stats = st
@@ -336,11 +337,14 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	}
 
 	pipeClosed := writeErr != nil && errors.Is(writeErr, syscall.EPIPE)
+	fetchErr := baseline.nothingFetched(st)
 	switch {
 	case pipeClosed:
 		reason = reasonOutputClosed
 	case writeErr != nil:
 		reason = reasonOutputFailed
+	case fetchErr != nil && reason == engine.Finished:
+		reason = reasonNothingFetched
 	}
 	elapsed := time.Since(start)
 	if !o.quiet && o.level <= slog.LevelInfo {
@@ -366,6 +370,8 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("crawl: %w", runErr)
 	case reason == engine.CommitFailed:
 		return errors.New("crawl stopped: pages could not be recorded as done (see the log above); the next run fetches them again")
+	case fetchErr != nil:
+		return fetchErr
 	case o.strict && reason != engine.Finished:
 		return stopConditionError{reason}
 	}
