@@ -90,7 +90,7 @@ func TestFailedStartChangesNothing(t *testing.T) {
 		{"array, then missing directory", []string{"-o", "good.json", "-o", "missing/x.jsonl"}, "no such file or directory"},
 		{"missing directory, then array", []string{"-o", "missing/x.jsonl", "-o", "good.json"}, "no such file or directory"},
 		{"new file, then missing directory", []string{"-o", "new.jsonl", "-O", "good.csv", "-o", "missing/x.jsonl"}, "no such file or directory"},
-		{"replace, then missing directory", []string{"-O", "good.jsonl", "-O", "good.json", "-o", "missing/x.jsonl"}, "no such file or directory"},
+		{"replace, then missing directory", []string{"-O", "good.jsonl", "-O", "good.json", "-O", "missing/x.jsonl"}, "no such file or directory"},
 		{"array, then not an array", []string{"-o", "good.json", "-o", "good.csv", "-o", "object.json"}, "does not end a JSON array"},
 		{"not an array, then array", []string{"-o", "object.json", "-o", "good.json"}, "does not end a JSON array"},
 		{"array, then a cut line", []string{"-o", "good.json", "-o", "cut.jsonl"}, "does not end with a newline"},
