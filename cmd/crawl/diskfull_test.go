@@ -115,4 +115,3 @@ items: [{fields: {title: "h1::text", url: "@url", pad: {css: "a::attr(href)", al
 		})
 	}
 }
-
