@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -153,4 +154,63 @@ items: [{fields: {title: "h1::text", url: "@url", body: {css: "body", all: true}
 		t.Errorf("%d items or lines missing or repeated in all", wrong)
 	}
 	t.Logf("%d items and %d lines of the program in one file", len(titles), appended)
+}
+
+// TestRefuseFileAnotherCrawlOwns runs a crawl that must be the only writer
+// of its file (a JSON array, -O, --state) and starts a second crawl on the
+// same file: the second exits 2 at once with one line saying so, and the
+// first, stopped with Ctrl-C, leaves a valid file.
+func TestRefuseFileAnotherCrawlOwns(t *testing.T) {
+	srv, _ := pageServer(t)
+	tests := []struct {
+		name          string
+		file          string
+		first, second []string
+	}{
+		{"json array, then append", "items.json", []string{"-o", "items.json"}, []string{"-o", "items.json"}},
+		{"-O, then append", "items.jsonl", []string{"-O", "items.jsonl"}, []string{"-o", "items.jsonl"}},
+		{"state, then append", "items.jsonl", []string{"-o", "items.jsonl", "--state", "state"}, []string{"-o", "items.jsonl"}},
+		{"append, then json array", "items.json", []string{"-o", "items.json:jsonl"}, []string{"-o", "items.json"}},
+		{"append, then state", "items.jsonl", []string{"-o", "items.jsonl"}, []string{"-o", "items.jsonl", "--state", "state"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			spec := writeSpec(t, dir, pageSpec, srv.URL)
+			first := command(append([]string{"run", spec, "--rate", "20", "--log-level", "warn"}, tt.first...)...)
+			first.Dir = dir
+			var firstErr strings.Builder
+			first.Stderr = &firstErr
+			if err := first.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer first.Process.Kill()
+			waitForLine(t, filepath.Join(dir, tt.file))
+
+			// --max-time: a hang guard, should the second crawl run.
+			second := command(append([]string{"run", spec, "--max-time", "5s", "--log-level", "warn"}, tt.second...)...)
+			second.Dir = dir
+			var stderr strings.Builder
+			second.Stderr = &stderr
+			second.Run()
+			msg := strings.TrimRight(stderr.String(), "\n")
+			if code := second.ProcessState.ExitCode(); code != 2 || strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "another crawl is writing it") {
+				t.Errorf("second crawl: exit %d, stderr %q; want 2 and one line saying another crawl writes the file", code, msg)
+			}
+
+			first.Process.Signal(syscall.SIGINT)
+			first.Wait()
+			if code := first.ProcessState.ExitCode(); code != 130 {
+				t.Errorf("first crawl: exit %d, want 130\n%s", code, firstErr.String())
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, tt.file))
+			if tt.first[1] == "items.json" { // the first crawl writes a JSON array
+				if !json.Valid(b) {
+					t.Errorf("the first crawl's JSON array is not valid:\n%.200s", b)
+				}
+			} else if len(b) == 0 || b[len(b)-1] != '\n' || bytes.Count(b, []byte("\n")) != len(readJSONL(t, string(b))) {
+				t.Errorf("the first crawl's JSON Lines are not whole:\n%.200s", b)
+			}
+		})
+	}
 }
