@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -33,65 +32,80 @@ func ParseFormat(s string) (Format, error) {
 	case "csv":
 		return CSV, nil
 	}
-	return "", fmt.Errorf("unknown format %q (want jsonl, json or csv)", s)
+	if s == "" {
+		return "", fmt.Errorf("no format named (want %s)", formatList)
+	}
+	return "", fmt.Errorf("unknown format %q (want %s)", s, formatList)
 }
+
+// formatList names the formats for error messages.
+const formatList = "jsonl, json or csv"
 
 // JSONArrayWriter writes items as the elements of one JSON array, one item
 // a line. Close ends the array: an output closed after Ctrl-C is still
 // valid JSON.
 type JSONArrayWriter struct {
-	w      *bufio.Writer
-	buf    bytes.Buffer
-	n      int  // items written
-	opened bool // "[" written, or the array was already open
+	r          records
+	buf        bytes.Buffer
+	n          int  // items written
+	continuing bool // the output already held an open array with elements
 }
 
 // NewJSONArray returns a writer of a JSON array over w. With continuing,
 // w already holds an array whose closing "]" was removed and which has at
 // least one element: items are appended to it.
 func NewJSONArray(w io.Writer, continuing bool) *JSONArrayWriter {
-	j := &JSONArrayWriter{w: bufio.NewWriterSize(w, 64<<10), opened: continuing}
-	if continuing {
-		j.n = 1
-	}
-	return j
+	return newJSONArray(w, nil, continuing)
+}
+
+func newJSONArray(w io.Writer, cut func(int64) error, continuing bool) *JSONArrayWriter {
+	return &JSONArrayWriter{r: records{w: w, cut: cut}, continuing: continuing}
 }
 
 // Write appends one item to the array.
 func (j *JSONArrayWriter) Write(it *item.Item) error {
 	j.buf.Reset()
 	switch {
-	case !j.opened:
+	case j.n == 0 && !j.continuing:
 		j.buf.WriteString("[\n")
-		j.opened = true
-	case j.n > 0:
+	default:
 		j.buf.WriteString(",\n")
 	}
 	if err := it.AppendJSON(&j.buf); err != nil {
 		return err
 	}
 	j.n++
-	_, err := j.w.Write(j.buf.Bytes())
-	return err
+	return j.r.add(j.buf.Bytes())
 }
 
 // Flush writes buffered items to the underlying writer.
-func (j *JSONArrayWriter) Flush() error { return j.w.Flush() }
+func (j *JSONArrayWriter) Flush() error { return j.r.flush() }
 
-// Close ends the array and flushes.
+// Close ends the array and flushes. After a failed write it still ends the
+// array after the items that reached the output whole, if the output takes
+// it.
 func (j *JSONArrayWriter) Close() error {
-	if !j.opened {
-		j.w.WriteString("[")
+	err := j.r.flush()
+	end := "\n]\n"
+	if j.r.written == 0 && !j.continuing {
+		end = "[\n]\n" // the "[" went with the first item
 	}
-	j.w.WriteString("\n]\n")
-	return j.w.Flush()
+	if werr := j.r.raw([]byte(end)); err == nil {
+		err = werr
+	}
+	return err
 }
+
+// Written returns how many items reached the underlying writer whole.
+func (j *JSONArrayWriter) Written() int64 { return j.r.written }
 
 // CSVWriter writes items as CSV rows under a header of field names. A list
 // is joined with commas within its cell, as Scrapy's CSV exporter does; any
 // other value that is not a string is written as JSON.
 type CSVWriter struct {
-	w      *csv.Writer
+	r      records
+	buf    bytes.Buffer
+	enc    *csv.Writer // encodes into buf
 	fields []string
 	header bool // written, or already in the output
 	row    []string
@@ -101,7 +115,13 @@ type CSVWriter struct {
 // hasHeader, w already holds the header line (appending to a CSV file).
 // Without fields, the columns are the first item's fields.
 func NewCSV(w io.Writer, fields []string, hasHeader bool) *CSVWriter {
-	return &CSVWriter{w: csv.NewWriter(w), fields: fields, header: hasHeader}
+	return newCSV(w, nil, fields, hasHeader)
+}
+
+func newCSV(w io.Writer, cut func(int64) error, fields []string, hasHeader bool) *CSVWriter {
+	c := &CSVWriter{r: records{w: w, cut: cut}, fields: fields, header: hasHeader}
+	c.enc = csv.NewWriter(&c.buf)
+	return c
 }
 
 // Write writes one item as a row, after the header if it is the first.
@@ -111,7 +131,7 @@ func (c *CSVWriter) Write(it *item.Item) error {
 	}
 	if !c.header {
 		c.header = true
-		if err := c.w.Write(c.fields); err != nil {
+		if err := c.r.raw(encodeCSV(c.fields)); err != nil {
 			return err
 		}
 	}
@@ -124,7 +144,22 @@ func (c *CSVWriter) Write(it *item.Item) error {
 		}
 		c.row = append(c.row, cell)
 	}
-	return c.w.Write(c.row)
+	c.buf.Reset()
+	c.enc.Write(c.row)
+	c.enc.Flush()
+	if err := c.enc.Error(); err != nil {
+		return err
+	}
+	return c.r.add(c.buf.Bytes())
+}
+
+// encodeCSV returns one CSV record.
+func encodeCSV(row []string) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(row)
+	w.Flush() // writing to a bytes.Buffer does not fail
+	return b.Bytes()
 }
 
 func csvCell(v any) (string, error) {
@@ -141,13 +176,13 @@ func csvCell(v any) (string, error) {
 }
 
 // Flush writes buffered rows to the underlying writer.
-func (c *CSVWriter) Flush() error {
-	c.w.Flush()
-	return c.w.Error()
-}
+func (c *CSVWriter) Flush() error { return c.r.flush() }
 
 // Close flushes; CSV has no trailer.
 func (c *CSVWriter) Close() error { return c.Flush() }
+
+// Written returns how many items reached the underlying writer whole.
+func (c *CSVWriter) Written() int64 { return c.r.written }
 
 // Multi writes every item to each of several writers, in order.
 type Multi []Writer
@@ -170,6 +205,18 @@ func (m Multi) Flush() error {
 		}
 	}
 	return nil
+}
+
+// Written returns how many items reached every writer whole: the least
+// of its writers' counts. A writer that cannot tell is left out.
+func (m Multi) Written() int64 {
+	n := int64(-1)
+	for _, w := range m {
+		if c, ok := w.(counter); ok && (n < 0 || c.Written() < n) {
+			n = c.Written()
+		}
+	}
+	return max(n, 0)
 }
 
 // Close closes every writer and returns the first error.

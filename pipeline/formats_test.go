@@ -21,15 +21,31 @@ func TestParseOutput(t *testing.T) {
 	}{
 		{"-", "", pipeline.Output{Path: "-", Format: pipeline.JSONLines}, false},
 		{"items.jsonl", "", pipeline.Output{Path: "items.jsonl", Format: pipeline.JSONLines}, false},
+		{"items.jl", "", pipeline.Output{Path: "items.jl", Format: pipeline.JSONLines}, false},
+		{"items.NDJSON", "", pipeline.Output{Path: "items.NDJSON", Format: pipeline.JSONLines}, false},
+		{"items", "", pipeline.Output{Path: "items", Format: pipeline.JSONLines}, false},
+		{"/dev/stdout", "", pipeline.Output{Path: "/dev/stdout", Format: pipeline.JSONLines}, false},
 		{"items.JSON", "", pipeline.Output{Path: "items.JSON", Format: pipeline.JSONArray}, false},
 		{"items.csv", "", pipeline.Output{Path: "items.csv", Format: pipeline.CSV}, false},
-		{"items.txt", "", pipeline.Output{Path: "items.txt", Format: pipeline.JSONLines}, false},
 		{"items.txt", "csv", pipeline.Output{Path: "items.txt", Format: pipeline.CSV}, false},
 		{"items.json:jsonlines", "", pipeline.Output{Path: "items.json", Format: pipeline.JSONLines}, false},
+		{"items.out:CSV", "", pipeline.Output{Path: "items.out", Format: pipeline.CSV}, false},
 		{"-:csv", "json", pipeline.Output{Path: "-", Format: pipeline.CSV}, false},
 		{"dir:with:colons.json", "", pipeline.Output{Path: "dir:with:colons.json", Format: pipeline.JSONArray}, false},
+		{"./a:b.jsonl", "", pipeline.Output{Path: "./a:b.jsonl", Format: pipeline.JSONLines}, false},
+		{"data:v2/items.csv", "", pipeline.Output{Path: "data:v2/items.csv", Format: pipeline.CSV}, false},
+		{"a:b:jsonl", "", pipeline.Output{Path: "a:b", Format: pipeline.JSONLines}, false},
+		{"a:b.txt:jsonl", "", pipeline.Output{Path: "a:b.txt", Format: pipeline.JSONLines}, false},
+		// Refused: a name that promises a format crawl does not write, an
+		// empty or unknown format after the colon.
 		{"items", "xml", pipeline.Output{}, true},
-		{":csv", "", pipeline.Output{Path: ":csv", Format: pipeline.JSONLines}, false},
+		{"out.xml", "", pipeline.Output{}, true},
+		{"items.txt", "", pipeline.Output{}, true},
+		{"out.csv:", "", pipeline.Output{}, true},
+		{"x.jsonl:yaml", "", pipeline.Output{}, true},
+		{"a:b", "jsonl", pipeline.Output{}, true},
+		{":csv", "", pipeline.Output{}, true},
+		{"", "", pipeline.Output{}, true},
 	}
 	for _, tt := range tests {
 		got, err := pipeline.ParseOutput(tt.arg, false, tt.format)
@@ -71,7 +87,11 @@ func TestOpenAppendsToJSONArray(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "items.json")
 	out := pipeline.Output{Path: path, Format: pipeline.JSONArray}
 	for range 2 {
-		w, closeFile, err := out.Open(nil, nil)
+		p, err := out.Open(nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := p.Start()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +101,7 @@ func TestOpenAppendsToJSONArray(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		closeFile()
+		p.Close()
 	}
 	b, _ := os.ReadFile(path)
 	var got []map[string]string

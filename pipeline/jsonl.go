@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 
@@ -9,15 +8,19 @@ import (
 )
 
 // JSONL writes items as JSON Lines: one JSON object per line, keys in the
-// order the spider declares its fields.
+// order the spider declares its fields. It buffers whole lines and hands
+// them to its writer in writes that never split a line, so several
+// processes can append to one file opened with O_APPEND.
 type JSONL struct {
-	w   *bufio.Writer
+	r   records
 	buf bytes.Buffer
 }
 
 // NewJSONL returns a JSONL writer over w. It buffers; call Flush.
-func NewJSONL(w io.Writer) *JSONL {
-	return &JSONL{w: bufio.NewWriterSize(w, 64<<10)}
+func NewJSONL(w io.Writer) *JSONL { return newJSONL(w, nil) }
+
+func newJSONL(w io.Writer, cut func(int64) error) *JSONL {
+	return &JSONL{r: records{w: w, cut: cut}}
 }
 
 // Write encodes one item and its newline into the buffer.
@@ -27,12 +30,14 @@ func (j *JSONL) Write(it *item.Item) error {
 		return err
 	}
 	j.buf.WriteByte('\n')
-	_, err := j.w.Write(j.buf.Bytes())
-	return err
+	return j.r.add(j.buf.Bytes())
 }
 
 // Flush writes buffered lines to the underlying writer.
-func (j *JSONL) Flush() error { return j.w.Flush() }
+func (j *JSONL) Flush() error { return j.r.flush() }
 
 // Close flushes; JSON Lines has no trailer.
 func (j *JSONL) Close() error { return j.Flush() }
+
+// Written returns how many items reached the underlying writer whole.
+func (j *JSONL) Written() int64 { return j.r.written }

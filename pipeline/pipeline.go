@@ -68,12 +68,15 @@ type Writer interface {
 // FlushInterval, so that items that come one at a time (one per page, as
 // pages are parsed) do not each cost a write to the operating system. The
 // first item is flushed at once, and none waits longer than FlushInterval.
-// Items are counted in st under stats.ItemsWritten when a flush has handed
-// them to the operating system, so the count never includes items lost in a
-// failed write. It returns the first write error, after which it stops
-// reading in; the caller must then stop the producers (cancel their
-// context). A mark (item.NewMark) makes it flush at once and then call the
-// mark's done function.
+// Items are counted in st under stats.ItemsWritten when they have reached
+// the operating system whole, so the count never includes items lost in a
+// failed write: this package's writers say exactly which items a failed
+// write delivered (Written), and for other writers a flush counts only
+// when it succeeds. Items taken from in that did not reach the output are
+// counted under stats.ItemsDropped+"write_failed". It returns the first
+// write error, after which it stops reading in; the caller must then stop
+// the producers (cancel their context). A mark (item.NewMark) makes it
+// flush at once and then call the mark's done function.
 func Write(in <-chan *item.Item, w Writer, st *stats.Stats) error {
 	return write(in, w, st, FlushInterval)
 }
@@ -82,10 +85,15 @@ func Write(in <-chan *item.Item, w Writer, st *stats.Stats) error {
 // for more.
 const FlushInterval = 10 * time.Millisecond
 
+// counter is a Writer that knows how many items reached its output whole,
+// even after a failed write.
+type counter interface{ Written() int64 }
+
 // write is Write with a given flush interval.
 func write(in <-chan *item.Item, w Writer, st *stats.Stats, every time.Duration) error {
 	var (
-		pending   int64     // written to w's buffer, not yet flushed
+		taken     int64     // items given to w.Write
+		counted   int64     // items counted as written
 		lastFlush time.Time // zero: the first item is flushed at once
 		timer     *time.Timer
 		due       <-chan time.Time // fires when pending items have waited long enough
@@ -95,15 +103,31 @@ func write(in <-chan *item.Item, w Writer, st *stats.Stats, every time.Duration)
 			timer.Stop()
 		}
 	}()
+	wc, exact := w.(counter)
+	// count brings stats.ItemsWritten up to what reached the output; after
+	// a failure it counts the rest as dropped.
+	count := func(err error) error {
+		switch {
+		case exact:
+			n := wc.Written()
+			st.Add(stats.ItemsWritten, n-counted)
+			counted = n
+		case err == nil:
+			st.Add(stats.ItemsWritten, taken-counted)
+			counted = taken
+		}
+		if err != nil && taken > counted {
+			st.Add(stats.ItemsDropped+"write_failed", taken-counted)
+		}
+		return err
+	}
 	flush := func() error {
 		due = nil
 		if err := w.Flush(); err != nil {
-			return fmt.Errorf("flush output: %w", err)
+			return count(fmt.Errorf("flush output: %w", err))
 		}
-		st.Add(stats.ItemsWritten, pending)
-		pending = 0
 		lastFlush = time.Now()
-		return nil
+		return count(nil)
 	}
 	for {
 		select {
@@ -118,10 +142,10 @@ func write(in <-chan *item.Item, w Writer, st *stats.Stats, every time.Duration)
 				it.Reached()
 				continue
 			}
+			taken++
 			if err := w.Write(it); err != nil {
-				return fmt.Errorf("write item from %s: %w", it.URL, err)
+				return count(fmt.Errorf("write item from %s: %w", it.URL, err))
 			}
-			pending++
 			if len(in) > 0 || due != nil {
 				continue // more to come, or a flush is already due
 			}

@@ -125,8 +125,8 @@ func TestLogFormats(t *testing.T) {
 	t.Run("errors name the URL and the reason", func(t *testing.T) {
 		dead := writeSpec(t, t.TempDir(), "start_urls: [\"http://127.0.0.1:1/gone\"]\n", "")
 		r := runCrawl(t, nil, "run", dead)
-		if r.code != 0 {
-			t.Errorf("exit %d, want 0: unreachable hosts are counted, not fatal", r.code)
+		if r.code != 1 || !strings.Contains(r.stderr, "crawl: no page could be fetched") {
+			t.Errorf("exit %d, want 1 and a line saying so: not one page was fetched", r.code)
 		}
 		if !regexp.MustCompile(`level=WARN msg="request failed" url=http://127.0.0.1:1/gone kind=connection_refused error=`).MatchString(r.stderr) {
 			t.Errorf("no error line naming the URL and kind:\n%s", r.stderr)
@@ -164,7 +164,7 @@ func TestStopConditionsAndStrict(t *testing.T) {
 	t.Run("max errors", func(t *testing.T) {
 		dead := writeSpec(t, t.TempDir(), "start_urls_range: {template: \"http://127.0.0.1:1/{n}\", from: 1, to: 100}\n", "")
 		r := runCrawl(t, nil, "run", dead, "--max-errors", "4", "--workers", "1")
-		if r.code != 0 || !strings.Contains(r.stderr, "crawl: max_errors after") {
+		if r.code != 1 || !strings.Contains(r.stderr, "crawl: max_errors after") { // 1: not one page was fetched
 			t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 		}
 		if !regexp.MustCompile(`errors\s+4  connection_refused: 4`).MatchString(r.stderr) {

@@ -58,7 +58,8 @@ func (e stopConditionError) Error() string {
 var errInterrupted = errors.New("interrupted")
 
 // exitCode maps the error a command returned to the process exit status,
-// printing it on stderr: 0 done, 1 failed, 2 bad usage or spider file,
+// printing it on stderr: 0 done, 1 failed (also a crawl that sent
+// requests and could fetch not one page), 2 bad usage, spider file or output,
 // 3 ended by a limit under --strict, 130 interrupted.
 func exitCode(err error, stderr io.Writer) int {
 	var uerr usageError

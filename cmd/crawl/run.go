@@ -201,34 +201,6 @@ func (o *runOptions) validate() error {
 	return o.validateState()
 }
 
-// openOutputs opens every output and returns one Writer for them all and
-// a function that closes the files.
-func (o *runOptions) openOutputs(stdout io.Writer, fields []string) (pipeline.Writer, func() error, error) {
-	var ws pipeline.Multi
-	var closers []func() error
-	closeAll := func() error {
-		var first error
-		for _, c := range closers {
-			if err := c(); err != nil && first == nil {
-				first = err
-			}
-		}
-		return first
-	}
-	for _, out := range o.outputs {
-		w, c, err := out.Open(stdout, fields)
-		if err != nil {
-			closeAll()
-			return nil, nil, err
-		}
-		ws, closers = append(ws, w), append(closers, c)
-	}
-	if len(ws) == 1 {
-		return ws[0], closeAll, nil
-	}
-	return ws, closeAll, nil
-}
-
 // run crawls with the prepared options. Items go to the output as they are
 // extracted; logs, progress and the summary go to stderr.
 func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -242,20 +214,27 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	stdlog.SetFlags(0)
 	stdlog.SetOutput(debugWriter{log}) // net/http's notes on servers that break HTTP
 	st := new(stats.Stats)
+	opened, err := o.openOutputs(stdout, o.spider.FieldNames())
+	if err != nil {
+		return usageError{err}
+	}
 	var durable *state.Frontier
 	if o.stateDir != "" {
-		var err error
 		if durable, err = o.openState(st, log); err != nil {
+			closeOutputs(opened)
 			return usageError{err}
 		}
+		opened[0].Output.Overwrite = o.outputs[0].Overwrite // resuming keeps the file
 	}
-	w, closeOut, err := o.openOutputs(stdout, o.spider.FieldNames())
+	w, err := startOutputs(opened)
 	if err != nil {
+		closeOutputs(opened)
 		if durable != nil {
 			durable.Close()
 		}
 		return usageError{err}
 	}
+	closeOut := func() error { return closeOutputs(opened) }
 	var closeState func() error
 	if durable != nil {
 		if err := durable.Begin(fileSize(o.outputs[0].Path)); err != nil {
@@ -265,6 +244,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		}
 		closeState = durable.Close
 	}
+	baseline := newFetchBaseline(st)
 	sp := o.spider
 	sp.Stdin = closableStdin(stdin)
 	sp.Stats = st
@@ -360,11 +340,14 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	}
 
 	pipeClosed := writeErr != nil && errors.Is(writeErr, syscall.EPIPE)
+	fetchErr := baseline.nothingFetched(st)
 	switch {
 	case pipeClosed:
 		reason = reasonOutputClosed
 	case writeErr != nil:
 		reason = reasonOutputFailed
+	case fetchErr != nil && reason == engine.Finished:
+		reason = reasonNothingFetched
 	}
 	elapsed := time.Since(start)
 	if !o.quiet && o.level <= slog.LevelInfo {
@@ -392,6 +375,8 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		return runErr
 	case reason == engine.CommitFailed:
 		return errors.New("crawl stopped: pages could not be recorded as done (see the log above); the next run fetches them again")
+	case fetchErr != nil:
+		return fetchErr
 	case o.strict && reason != engine.Finished:
 		return stopConditionError{reason}
 	}

@@ -26,7 +26,30 @@ func (o *runOptions) validateState() error {
 	if f := o.outputs[0].Format; f != pipeline.JSONLines && f != pipeline.CSV {
 		return fmt.Errorf("--state works with JSON Lines or CSV output, not %s", f)
 	}
+	path := o.outputs[0].Path
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("--state needs its output to be a regular file, and %s is %s: a resumed crawl cuts the output back to the last item saved, which only a file allows", path, fileKind(fi.Mode()))
+	}
+	// A resumed crawl cuts the file back: no other crawl may append to it.
+	o.outputs[0].Exclusive = true
 	return nil
+}
+
+// fileKind names what a file that is not a regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a pipe"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a regular file"
 }
 
 // openState opens the crawl's state directory and readies the output for
