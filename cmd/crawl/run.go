@@ -233,11 +233,9 @@ func (o *runOptions) openOutputs(stdout io.Writer, fields []string) (pipeline.Wr
 // extracted; logs, progress and the summary go to stderr.
 func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	start := time.Now()
-	var status *statusWriter
-	if !o.quiet && isTerminal(stderr) {
-		status = &statusWriter{w: stderr}
-		stderr = status // log lines then appear above the live line
-	}
+	// Log lines, and items when stdout is the same terminal, appear above
+	// the live line.
+	status, stdout, stderr := liveLine(o.quiet, stdout, stderr)
 	log := o.logger(stderr)
 	stdlog.SetFlags(0)
 	stdlog.SetOutput(debugWriter{log}) // net/http's notes on servers that break HTTP
