@@ -58,18 +58,11 @@ func (c *compiler) errorf(n *yaml.Node, field, format string, args ...any) {
 	c.errs = append(c.errs, e)
 }
 
-var yamlErrorRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
 func (c *compiler) compile(data []byte) *Spider {
 	s := &Spider{file: c.file, Name: defaultName(c.file)}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := &SpecError{File: c.file, Msg: "invalid YAML: " + err.Error()}
-		if m := yamlErrorRE.FindStringSubmatch(err.Error()); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			e.Msg = "invalid YAML: " + m[2]
-		}
-		c.errs = append(c.errs, e)
+		c.errs = append(c.errs, yamlError(c.file, data, err))
 		return nil
 	}
 	if len(doc.Content) == 0 {
