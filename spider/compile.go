@@ -60,6 +60,10 @@ func (c *compiler) errorf(n *yaml.Node, field, format string, args ...any) {
 
 func (c *compiler) compile(data []byte) *Spider {
 	s := &Spider{file: c.file, Name: defaultName(c.file)}
+	if len(data) > MaxFileSize {
+		c.errs = append(c.errs, tooBig(c.file))
+		return nil
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		c.errs = append(c.errs, yamlError(c.file, data, err))
@@ -67,6 +71,12 @@ func (c *compiler) compile(data []byte) *Spider {
 	}
 	if len(doc.Content) == 0 {
 		c.errorf(nil, "", "spider file is empty")
+		return nil
+	}
+	size := sizeCheck{file: c.file}
+	size.walk(doc.Content[0], "", 0)
+	if size.err != nil {
+		c.errs = append(c.errs, size.err)
 		return nil
 	}
 	root := resolve(doc.Content[0])

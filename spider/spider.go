@@ -20,10 +20,8 @@
 package spider
 
 import (
-	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"sync"
 	"time"
@@ -172,11 +170,12 @@ type itemRule struct {
 }
 
 // Load reads and checks the spider file at path. Problems in the file are
-// returned together as SpecErrors.
+// returned together as SpecErrors; a file beyond the limits (MaxFileSize
+// and the others) is one such problem.
 func Load(path string) (*Spider, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path)
 	if err != nil {
-		return nil, fmt.Errorf("read spider: %w", err)
+		return nil, err
 	}
 	return Parse(path, data)
 }
