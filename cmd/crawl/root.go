@@ -26,8 +26,8 @@ the items it scrapes as JSON Lines, one object per line, as soon as each exists.
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return usageError{err}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{explainFlagError(cmd, err)}
 	})
 	root.AddCommand(newRunCommand())
 	root.AddCommand(newCheckCommand())

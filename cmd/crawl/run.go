@@ -54,8 +54,10 @@ type runOptions struct {
 	outputs []pipeline.Output // from appendTo, overwriteTo and format
 }
 
-func newRunCommand() *cobra.Command {
-	var opts runOptions
+func newRunCommand() *cobra.Command { return runCommand(new(runOptions)) }
+
+// runCommand is `crawl run` with its flags bound into opts.
+func runCommand(opts *runOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run SPIDER.yaml",
 		Short: "Run a spider and write its items as JSON Lines",
@@ -70,10 +72,10 @@ func newRunCommand() *cobra.Command {
 		},
 		PreRunE: func(cmd *cobra.Command, args []string) error {
 			opts.specPath = args[0]
-			return opts.prepare(cmd.Flags())
+			return reportProblems(cmd.ErrOrStderr(), opts.specPath, opts.prepare(cmd.Flags()))
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd.Context(), &opts, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return run(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -99,14 +101,15 @@ func newRunCommand() *cobra.Command {
 
 // prepare loads the spider file, fills unset flags from its settings, and
 // validates everything, so that a bad spec or flag fails before any request.
+// The problems of the file, its settings and the flags are reported
+// together, as problems.
 func (o *runOptions) prepare(flags *pflag.FlagSet) error {
-	sp, err := spider.Load(o.specPath)
+	errs, err := o.load(flags)
 	if err != nil {
 		return usageError{err}
 	}
-	o.spider = sp
-	if err := applySettings(sp, flags); err != nil {
-		return usageError{err}
+	if len(errs) > 0 {
+		return usageError{errs}
 	}
 	if err := o.validate(); err != nil {
 		return usageError{err}
@@ -117,61 +120,8 @@ func (o *runOptions) prepare(flags *pflag.FlagSet) error {
 	return nil
 }
 
-// notSettings are the flags a spider file may not set: they say where this
-// run's output goes, which is the caller's choice, not the spider's.
-var notSettings = map[string]bool{"output": true, "overwrite-output": true, "help": true}
-
-// applySettings sets each flag named under `settings:` in the spider file
-// that was not given on the command line: flags override the file.
-func applySettings(sp *spider.Spider, flags *pflag.FlagSet) error {
-	var names []string
-	flags.VisitAll(func(f *pflag.Flag) {
-		if !notSettings[f.Name] {
-			names = append(names, f.Name)
-		}
-	})
-	for _, s := range sp.Settings {
-		name := strings.ReplaceAll(s.Key, "_", "-")
-		f := flags.Lookup(name)
-		if f == nil || notSettings[name] {
-			msg := fmt.Sprintf("%s:%d: settings: unknown setting %q", sp.File(), s.Line, s.Key)
-			if hint := spider.Suggest(name, names); hint != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", hint)
-			}
-			return errors.New(msg)
-		}
-		if f.Changed {
-			continue
-		}
-		if err := f.Value.Set(s.Value); err != nil {
-			return fmt.Errorf("%s:%d: settings.%s: invalid value %q: %v", sp.File(), s.Line, s.Key, s.Value, err)
-		}
-	}
-	return nil
-}
-
+// validate derives what run needs from flags that checkValues passed.
 func (o *runOptions) validate() error {
-	if err := validateEngine(&o.engine); err != nil {
-		return err
-	}
-	if err := validateDownload(&o.download); err != nil {
-		return err
-	}
-	switch {
-	case o.grace < 0:
-		return fmt.Errorf("--grace must not be negative, got %s", o.grace)
-	case o.maxTime < 0:
-		return fmt.Errorf("--max-time must not be negative, got %s", o.maxTime)
-	case o.progressInterval <= 0:
-		return fmt.Errorf("--progress-interval must be positive, got %s", o.progressInterval)
-	case o.logFormat != "text" && o.logFormat != "json":
-		return fmt.Errorf("--log-format: %q is not one of text, json", o.logFormat)
-	case o.maxItems < 0:
-		return fmt.Errorf("--max-items must not be negative, got %d", o.maxItems)
-	}
-	if err := o.level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", o.logLevel)
-	}
 	if o.verbose {
 		o.level = slog.LevelDebug
 	}
