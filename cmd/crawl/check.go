@@ -68,6 +68,9 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 		}
 		return usageError{fmt.Errorf("%s: %s", o.specPath, plural(len(problems), "problem", "problems"))}
 	}
+	if len(sp.ItemRules()) == 0 {
+		fmt.Fprintf(stderr, "%s: warning: no item rules: the spider follows links but writes no items\n", o.specPath)
+	}
 	fmt.Fprintf(stdout, "ok: %s, %s\n", plural(len(sp.ItemRules()), "item rule", "item rules"), plural(sp.FollowRules(), "follow rule", "follow rules"))
 	if !o.run {
 		return nil

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -21,4 +23,80 @@ func TestRunReportsAllProblems(t *testing.T) {
 	if strings.Contains(r.stderr, "--workers") {
 		t.Errorf("a setting reported as a flag the user did not type:\n%s", r.stderr)
 	}
+}
+
+// TestParseHintsRule runs crawl parse on a page only a callback rule
+// scrapes: the empty item list says to pass --rule, and with it the rule
+// runs.
+func TestParseHintsRule(t *testing.T) {
+	const spec, page = "../../examples/books-detail-offline.yaml", "../../testdata/books/catalogue/a-light-in-the-attic_1/index.html"
+	r := runCrawl(t, nil, "parse", spec, page)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	want := "items (0)\n  (item rule \"book\" scrapes only the pages a follow rule requests for it: add --rule book to try it on this page)\n"
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("no hint to pass --rule:\n%s", r.stdout)
+	}
+	r = runCrawl(t, nil, "parse", spec, page, "--rule", "book")
+	if !strings.Contains(r.stdout, "items (1)") || strings.Contains(r.stdout, "add --rule") {
+		t.Errorf("with --rule book:\n%s", r.stdout)
+	}
+}
+
+// TestWarnNoItemRules runs and checks a spider without item rules: it is
+// valid (exit 0), and both commands say it writes nothing.
+func TestWarnNoItemRules(t *testing.T) {
+	spec := writeSpec(t, t.TempDir(), "start_urls: [\"file:{{URL}}/testdata/books/index.html\"]\nfollow: [{css: \"li.next a\"}]\n", repoRoot(t))
+	run := runCrawl(t, nil, "run", spec)
+	if run.code != 0 || run.stdout != "" {
+		t.Errorf("run: exit %d, stdout %q; want 0 and nothing", run.code, run.stdout)
+	}
+	if !strings.Contains(run.stderr, `level=WARN msg="the spider has no item rules: it follows links but writes no items (add items: to the spider file)"`) {
+		t.Errorf("run: no warning:\n%s", run.stderr)
+	}
+	check := runCrawl(t, nil, "check", spec)
+	if check.code != 0 || check.stderr != spec+": warning: no item rules: the spider follows links but writes no items\n" {
+		t.Errorf("check: exit %d, stderr %q", check.code, check.stderr)
+	}
+}
+
+// TestWarnEmptyFields runs a spider one of whose fields matches nothing:
+// the summary has a line for it, and under --quiet, a warning.
+func TestWarnEmptyFields(t *testing.T) {
+	spec := writeSpec(t, t.TempDir(), `start_urls: ["file:{{URL}}/testdata/books/index.html"]
+follow: [{css: "li.next a"}]
+items:
+  - fields: {title: h1, price: .no-such-class, stock: .neither, url: "@url"}
+`, repoRoot(t))
+	r := runCrawl(t, nil, "run", spec)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	pages := strings.Count(r.stdout, "\n")
+	for _, f := range []string{"price", "stock"} {
+		want := fmt.Sprintf("  empty field      %10d  items of rule \"item\", none with a value for %q\n", pages, f)
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, `value for "title"`) {
+		t.Errorf("a field with values reported empty:\n%s", r.stderr)
+	}
+	q := runCrawl(t, nil, "run", spec, "--quiet")
+	want := fmt.Sprintf("level=WARN msg=\"field empty in every item\" rule=item field=price items=%d\n", pages)
+	if !strings.Contains(q.stderr, want) || strings.Count(q.stderr, "\n") != 2 {
+		t.Errorf("--quiet: stderr %q, want two warnings such as %q", q.stderr, want)
+	}
+}
+
+// repoRoot is the module's root directory, for file: URLs of its
+// testdata.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	abs, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.ToSlash(abs)
 }

@@ -236,6 +236,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		ecfg.Frontier = durable
 	}
 	eng := engine.New(ecfg, sp, dl)
+	warnNoItems(log, sp)
 
 	// crawlCtx ends the crawl at once: on a write failure, or when requests
 	// still in flight outlast the grace period after Ctrl-C. Ctrl-C itself
@@ -281,7 +282,8 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	if o.maxItems > 0 {
 		kept = pipeline.Limit(crawlCtx, kept, o.maxItems, func() { eng.Stop(reasonMaxItems) }, st)
 	}
-	writeErr := pipeline.Write(kept, w, st)
+	fields := sp.FieldUse()
+	writeErr := pipeline.Write(kept, fieldCounter{w, fields}, st)
 	if writeErr != nil {
 		abort()
 	}
@@ -314,6 +316,9 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	elapsed := time.Since(start)
 	if !o.quiet && o.level <= slog.LevelInfo {
 		printSummary(stderr, st, reason, elapsed)
+		warnEmptyFields(stderr, log, fields.Empty())
+	} else {
+		warnEmptyFields(nil, log, fields.Empty())
 	}
 	if o.statsPath != "" {
 		if err := writeStatsFile(o.statsPath, st, reason, elapsed); err != nil {
