@@ -33,7 +33,7 @@ every expectation that fails.`,
   crawl check --run spider.yaml`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("check takes one spider file, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("check takes one spider file, got %s", plural(len(args), "argument", "arguments"))}
 			}
 			return nil
 		},

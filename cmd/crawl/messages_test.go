@@ -100,3 +100,23 @@ func repoRoot(t *testing.T) string {
 	}
 	return filepath.ToSlash(abs)
 }
+
+// TestArgumentCounts checks the messages about the number of arguments,
+// in the singular where there is one.
+func TestArgumentCounts(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "a.yaml", "b.yaml"}, "crawl: run takes one spider file, got 2 arguments\n"},
+		{[]string{"parse", "a.yaml"}, "crawl: parse takes a spider file and a URL or file, got 1 argument\n"},
+		{[]string{"check"}, "crawl: check takes one spider file, got 0 arguments\n"},
+		{[]string{"new", "x"}, "crawl: new takes a name and a URL, got 1 argument\n"},
+	}
+	for _, tt := range tests {
+		r := runCrawl(t, nil, tt.args...)
+		if r.code != 2 || r.stderr != tt.want {
+			t.Errorf("crawl %s: exit %d, stderr %q; want 2 and %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.want)
+		}
+	}
+}

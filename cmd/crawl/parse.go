@@ -44,7 +44,7 @@ the others would not. Nothing is written and no other page is fetched.`,
   crawl parse spider.yaml https://example.com/sitemap.xml --sitemap`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usageError{fmt.Errorf("parse takes a spider file and a URL or file, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("parse takes a spider file and a URL or file, got %s", plural(len(args), "argument", "arguments"))}
 			}
 			return nil
 		},

@@ -56,8 +56,9 @@ func (p *progress) report(now time.Time) {
 	queued, inflight := p.load()
 	eta := p.eta(elapsed)
 	if p.status != nil {
-		line := fmt.Sprintf("%d pages  %d items  %.1f pages/s  %d queued  %d in flight  %d errors  %s",
-			pages, items, rate, queued, inflight, errs, elapsed.Round(time.Second))
+		line := fmt.Sprintf("%s  %s  %.1f pages/s  %d queued  %d in flight  %s  %s",
+			plural(int(pages), "page", "pages"), plural(int(items), "item", "items"), rate, queued, inflight,
+			plural(int(errs), "error", "errors"), elapsed.Round(time.Second))
 		if eta >= 0 {
 			line += fmt.Sprintf("  ETA %s", eta)
 		}

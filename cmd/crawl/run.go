@@ -66,7 +66,7 @@ func runCommand(opts *runOptions) *cobra.Command {
   crawl run spider.yaml | jq -r .title | head`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("run takes one spider file, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("run takes one spider file, got %s", plural(len(args), "argument", "arguments"))}
 			}
 			return nil
 		},

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -41,15 +42,14 @@ func gatedServer(t *testing.T, gate int, open <-chan struct{}) *httptest.Server 
 }
 
 // watchScreen copies the terminal's output into a buffer and closes drawn
-// once the live progress line has been drawn. It returns when the
-// terminal hangs up.
-func watchScreen(ptmx io.Reader, screen *bytes.Buffer, drawn chan<- struct{}) {
+// once it shows want. It returns when the terminal hangs up.
+func watchScreen(ptmx io.Reader, screen *bytes.Buffer, want string, drawn chan<- struct{}) {
 	buf := make([]byte, 4096)
 	closed := false
 	for {
 		n, err := ptmx.Read(buf)
 		screen.Write(buf[:n])
-		if !closed && bytes.Contains(screen.Bytes(), []byte(" pages/s ")) {
+		if !closed && bytes.Contains(screen.Bytes(), []byte(want)) {
 			close(drawn)
 			closed = true
 		}
@@ -84,7 +84,7 @@ func TestTerminalItemsAndLiveLine(t *testing.T) {
 	var screen bytes.Buffer
 	drawn := make(chan struct{})
 	copied := make(chan struct{})
-	go func() { defer close(copied); watchScreen(ptmx, &screen, drawn) }()
+	go func() { defer close(copied); watchScreen(ptmx, &screen, " pages/s ", drawn) }()
 	<-drawn
 	close(open)
 	<-copied
@@ -141,5 +141,35 @@ func TestTerminalStdoutPipe(t *testing.T) {
 	}
 	if !strings.Contains(out, "msg=progress") || !strings.Contains(out, "crawl: max_pages") {
 		t.Errorf("no progress lines or summary on the terminal:\n%q", out)
+	}
+}
+
+// TestTerminalLiveLineOnePage holds the second page until the live line
+// shows the first: it counts one page and one item in the singular.
+func TestTerminalLiveLineOnePage(t *testing.T) {
+	open := make(chan struct{})
+	srv := gatedServer(t, 1, open)
+	spec := writeSpec(t, t.TempDir(), "start_urls: [\"{{URL}}/p/0\"]\nfollow: [{css: a}]\nitems: [{fields: {title: \"h1::text\"}}]\n", srv.URL)
+	cmd := command("run", spec, "--max-pages", "2", "--workers", "1", "-o", filepath.Join(t.TempDir(), "items.jsonl"))
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	cmd.Stdout, cmd.Stderr = tty, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	var screen bytes.Buffer
+	drawn := make(chan struct{})
+	copied := make(chan struct{})
+	go func() { defer close(copied); watchScreen(ptmx, &screen, "1 page  1 item  ", drawn) }()
+	<-drawn
+	close(open)
+	<-copied
+	cmd.Wait()
+	if out := screen.String(); !strings.Contains(out, "\x1b[K1 page  1 item  ") || strings.Contains(out, "1 pages") {
+		t.Errorf("the live line does not count one page in the singular:\n%q", out)
 	}
 }
