@@ -314,10 +314,14 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		reason = reasonOutputFailed
 	}
 	elapsed := time.Since(start)
-	if !o.quiet && o.level <= slog.LevelInfo {
+	switch {
+	case pipeClosed:
+		// The reader has all it wanted (crawl run s.yaml | head): stop
+		// quietly, as other commands in a pipeline do.
+	case !o.quiet && o.level <= slog.LevelInfo:
 		printSummary(stderr, st, reason, elapsed)
 		warnEmptyFields(stderr, log, fields.Empty())
-	} else {
+	default:
 		warnEmptyFields(nil, log, fields.Empty())
 	}
 	if o.statsPath != "" {
