@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // TestRunReportsAllProblems runs crawl run on a spider file with problems
@@ -118,5 +121,44 @@ func TestArgumentCounts(t *testing.T) {
 		if r.code != 2 || r.stderr != tt.want {
 			t.Errorf("crawl %s: exit %d, stderr %q; want 2 and %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.want)
 		}
+	}
+}
+
+// TestHelpGroups checks crawl run --help: a description, examples, and
+// every flag once, in groups by purpose.
+func TestHelpGroups(t *testing.T) {
+	r := runCrawl(t, nil, "run", "--help")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	out := r.stdout
+	if !strings.HasPrefix(out, "run crawls from the spider's start URLs") || !strings.Contains(out, "\nExamples:\n") {
+		t.Errorf("no description or examples:\n%s", out)
+	}
+	last := -1
+	for _, g := range runFlagGroups {
+		i := strings.Index(out, "\n"+g.title+" flags:\n")
+		if i < last {
+			t.Errorf("group %q missing or out of order:\n%s", g.title, out)
+		}
+		last = i
+	}
+	other := out[strings.Index(out, "\nOther flags:\n"):]
+	if strings.Count(other, "--") != 1 || !strings.Contains(other, "--help") {
+		t.Errorf("flags outside the groups:\n%s", other)
+	}
+	runCommand(new(runOptions)).Flags().VisitAll(func(f *pflag.Flag) {
+		listed := regexp.MustCompile(`(?m)^ +(-\w, )?--` + regexp.QuoteMeta(f.Name) + ` `)
+		if n := len(listed.FindAllString(out, -1)); !f.Hidden && n != 1 {
+			t.Errorf("--%s listed %d times", f.Name, n)
+		}
+	})
+	root := runCrawl(t, nil, "--help")
+	if !strings.Contains(root.stdout, "Examples:\n  crawl new books") {
+		t.Errorf("crawl --help has no first steps:\n%s", root.stdout)
+	}
+	check := runCrawl(t, nil, "check", "--help")
+	if !strings.Contains(check.stdout, "\nFlags:\n") || strings.Contains(check.stdout, "Other flags") {
+		t.Errorf("crawl check --help lost its plain flag list:\n%s", check.stdout)
 	}
 }

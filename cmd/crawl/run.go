@@ -61,6 +61,14 @@ func runCommand(opts *runOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run SPIDER.yaml",
 		Short: "Run a spider and write its items as JSON Lines",
+		Long: `run crawls from the spider's start URLs, follows the links its follow
+rules select, and writes each item its item rules scrape as soon as it
+exists: as JSON Lines on standard output, or to the files -o names. Logs,
+the progress and the final summary go to standard error.
+
+The spider file's settings: fill the flags not given on the command line.
+Exit status: 0 done, 1 failed, 2 a bad spider file or flag, 3 ended by a
+limit under --strict, 130 interrupted.`,
 		Example: `  crawl run examples/books-offline.yaml
   crawl run spider.yaml -o items.jsonl --workers 16 --rate 20
   crawl run spider.yaml | jq -r .title | head`,
@@ -90,12 +98,13 @@ func runCommand(opts *runOptions) *cobra.Command {
 	f.StringVar(&opts.logFormat, "log-format", "text", "log line format: text or json")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "log every request (the same as --log-level debug)")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress and no summary; warnings and errors only")
-	f.DurationVar(&opts.progressInterval, "progress-interval", 10*time.Second, "when stderr is not a terminal, log progress this often")
+	f.DurationVar(&opts.progressInterval, "progress-interval", 10*time.Second, "when there is no live progress line (stderr not a terminal, or stdout a pipe), log progress this often")
 	f.StringVar(&opts.statsPath, "stats", "", "write the final statistics as JSON to `FILE`")
 	f.BoolVar(&opts.strict, "strict", false, "exit with status 3 when a limit (--max-*) ended the crawl")
 	addEngineFlags(f, &opts.engine)
 	addDownloadFlags(f, &opts.download)
 	addFrontierFlags(f, &opts.frontier)
+	groupFlags(f, runFlagGroups)
 	return cmd
 }
 
