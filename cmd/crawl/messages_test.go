@@ -162,3 +162,26 @@ func TestHelpGroups(t *testing.T) {
 		t.Errorf("crawl check --help lost its plain flag list:\n%s", check.stdout)
 	}
 }
+
+// TestYAMLErrorsInCommands runs crawl check and crawl run on spider files
+// with YAML syntax errors: one line each, at the line and column of the
+// mistake, with the hint, and exit status 2.
+func TestYAMLErrorsInCommands(t *testing.T) {
+	tests := []struct{ file, want string }{
+		{"yaml_indent_key", `yaml_indent_key.yaml:6:6: invalid YAML: did not find expected key (this line is indented differently`},
+		{"yaml_tab", `yaml_tab.yaml:3:1: invalid YAML: found character that cannot start any token (a tab indents this line: YAML indents with spaces only)`},
+		{"yaml_backslash", `yaml_backslash.yaml:6:38: invalid YAML: found unknown escape character (in double quotes a backslash starts an escape such as \n; write a regex in single quotes, '([\d.]+)', or double the backslash)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := "../../spider/testdata/bad/" + tt.file + ".yaml"
+			for _, c := range []string{"check", "run"} {
+				r := runCrawl(t, nil, c, path)
+				first, _, _ := strings.Cut(r.stderr, "\n")
+				if r.code != 2 || !strings.Contains(first, tt.want) {
+					t.Errorf("crawl %s: exit %d, stderr:\n%s\nwant 2 and a line with %s", c, r.code, r.stderr, tt.want)
+				}
+			}
+		})
+	}
+}
