@@ -173,3 +173,20 @@ func TestTerminalLiveLineOnePage(t *testing.T) {
 		t.Errorf("the live line does not count one page in the singular:\n%q", out)
 	}
 }
+
+// TestStatusWriterHoldsLineForCutItem writes an item in two pieces, as a
+// full output buffer does: the live line must not be drawn between them.
+func TestStatusWriterHoldsLineForCutItem(t *testing.T) {
+	var screen bytes.Buffer
+	s := &statusWriter{w: &screen}
+	items := termItems{s, &screen}
+	s.setStatus("3 pages")
+	io.WriteString(items, "{\"a\":1}\n{\"b\":")
+	s.setStatus("4 pages") // a redraw while the item is cut
+	io.WriteString(items, "2}\n")
+	s.setStatus("")
+	want := "\r\x1b[K3 pages" + "\r\x1b[K{\"a\":1}\n{\"b\":" + "2}\n4 pages" + "\r\x1b[K"
+	if got := screen.String(); got != want {
+		t.Errorf("screen:\ngot  %q\nwant %q", got, want)
+	}
+}
