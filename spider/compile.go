@@ -620,7 +620,7 @@ func (c *compiler) settings(n *yaml.Node) []Setting {
 		case isNull(val):
 			c.errorf(val, field, "missing value")
 		default:
-			out = append(out, Setting{Key: key, Value: val.Value, Line: p.key.Line})
+			out = append(out, Setting{Key: key, Value: val.Value, Line: p.key.Line, Col: p.key.Column})
 		}
 	}
 	return out

@@ -96,12 +96,13 @@ const (
 )
 
 // Setting is one entry of the settings mapping: a command-line flag name and
-// its value, the scalar as written. Line is where the key is, for errors
-// about flags the command line does not know.
+// its value, the scalar as written. Line and Col are where the key is, for
+// errors about flags the command line does not know or values it refuses.
 type Setting struct {
 	Key   string
 	Value string
 	Line  int
+	Col   int
 }
 
 // Result is one thing Parse found on a page: an Item to write, a Request to
