@@ -83,7 +83,7 @@ func applySettingList(file string, settings []spider.Setting, flags *pflag.FlagS
 		name := strings.ReplaceAll(s.Key, "_", "-")
 		f := flags.Lookup(name)
 		if f == nil || notSettings[name] {
-			msg := fmt.Sprintf("%s:%d: settings: unknown setting %q", file, s.Line, s.Key)
+			msg := fmt.Sprintf("%s:%d:%d: settings: unknown setting %q", file, s.Line, s.Col, s.Key)
 			if hint := spider.Suggest(name, names); hint != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", strings.ReplaceAll(hint, "-", "_"))
 			}
@@ -96,7 +96,7 @@ func applySettingList(file string, settings []spider.Setting, flags *pflag.FlagS
 		old := f.Value.String()
 		if err := f.Value.Set(s.Value); err != nil {
 			f.Value.Set(old) // some Values keep what they half-parsed
-			errs = append(errs, fmt.Errorf("%s:%d: settings.%s: invalid value %q: %s", file, s.Line, s.Key, s.Value, wantValue(f, err)))
+			errs = append(errs, fmt.Errorf("%s:%d:%d: settings.%s: invalid value %q: %s", file, s.Line, s.Col, s.Key, s.Value, wantValue(f, err)))
 			continue
 		}
 		applied[name] = s
@@ -113,7 +113,7 @@ func inFile(file string, applied map[string]spider.Setting, errs []error) []erro
 		var fe flagError
 		if errors.As(err, &fe) {
 			if s, ok := applied[fe.flag]; ok {
-				out[i] = fmt.Errorf("%s:%d: settings.%s: %s", file, s.Line, s.Key, strings.TrimPrefix(fe.msg, ": "))
+				out[i] = fmt.Errorf("%s:%d:%d: settings.%s: %s", file, s.Line, s.Col, s.Key, strings.TrimPrefix(fe.msg, ": "))
 			}
 		}
 	}
@@ -149,16 +149,22 @@ func (o *runOptions) load(flags *pflag.FlagSet) (problems, error) {
 }
 
 // sortProblems puts the problems without a place in the file first, then
-// the others by line.
+// the others by line and column.
 func sortProblems(file string, errs []error) {
-	line := func(err error) int {
-		var n int
+	place := func(err error) (line, col int) {
 		if rest, ok := strings.CutPrefix(err.Error(), file+":"); ok {
-			fmt.Sscanf(rest, "%d", &n)
+			fmt.Sscanf(rest, "%d:%d", &line, &col)
 		}
-		return n
+		return line, col
 	}
-	slices.SortStableFunc(errs, func(a, b error) int { return line(a) - line(b) })
+	slices.SortStableFunc(errs, func(a, b error) int {
+		la, ca := place(a)
+		lb, cb := place(b)
+		if la != lb {
+			return la - lb
+		}
+		return ca - cb
+	})
 }
 
 // checkValues returns every problem with the values of the flags of
