@@ -54,7 +54,11 @@ func (d *Downloader) retry(ctx context.Context, client *http.Client, method, raw
 			if d.cfg.Retries > 0 {
 				d.st.Inc(stats.RetriesExhausted)
 				if err != nil {
-					err = fmt.Errorf("%w (gave up after %d retries)", err, n)
+					word := "retries"
+					if n == 1 {
+						word = "retry"
+					}
+					err = fmt.Errorf("%w (gave up after %d %s)", err, n, word)
 				}
 			}
 			return x, err

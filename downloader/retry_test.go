@@ -287,6 +287,20 @@ func TestRetryNetworkErrors(t *testing.T) {
 		wantStats(t, st, map[string]int64{stats.Retries + "connection_refused": 2, stats.RetriesExhausted: 1})
 	})
 
+	t.Run("one retry in the singular", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		d, _, _ := fakeDownloader(t, downloader.Config{Retries: 1})
+		_, err = d.Fetch(testCtx(t), &downloader.Request{URL: "http://" + addr + "/"})
+		if err == nil || !strings.HasSuffix(err.Error(), "(gave up after 1 retry)") {
+			t.Errorf("error %v, want it to end with (gave up after 1 retry)", err)
+		}
+	})
+
 	// Errors that another try would not cure are returned at once.
 	permanent := []struct {
 		name, kind string

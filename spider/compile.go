@@ -60,22 +60,25 @@ func (c *compiler) errorf(n *yaml.Node, field, format string, args ...any) {
 	c.errs = append(c.errs, e)
 }
 
-var yamlErrorRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
 func (c *compiler) compile(data []byte) *Spider {
 	s := &Spider{file: c.file, Name: defaultName(c.file)}
+	if len(data) > MaxFileSize {
+		c.errs = append(c.errs, tooBig(c.file))
+		return nil
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := &SpecError{File: c.file, Msg: "invalid YAML: " + err.Error()}
-		if m := yamlErrorRE.FindStringSubmatch(err.Error()); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			e.Msg = "invalid YAML: " + m[2]
-		}
-		c.errs = append(c.errs, e)
+		c.errs = append(c.errs, yamlError(c.file, data, err))
 		return nil
 	}
 	if len(doc.Content) == 0 {
 		c.errorf(nil, "", "spider file is empty")
+		return nil
+	}
+	size := sizeCheck{file: c.file}
+	size.walk(doc.Content[0], "", 0)
+	if size.err != nil {
+		c.errs = append(c.errs, size.err)
 		return nil
 	}
 	root := resolve(doc.Content[0])
@@ -619,7 +622,7 @@ func (c *compiler) settings(n *yaml.Node) []Setting {
 		case isNull(val):
 			c.errorf(val, field, "missing value")
 		default:
-			out = append(out, Setting{Key: key, Value: val.Value, Line: p.key.Line})
+			out = append(out, Setting{Key: key, Value: val.Value, Line: p.key.Line, Col: p.key.Column})
 		}
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -351,16 +352,16 @@ func (s *Spider) Verify(ctx context.Context, k *Contract, f Fetcher) ContractRes
 	if r := k.count; r != nil {
 		switch {
 		case r.min == r.max && n != r.min:
-			fail("count: got %d items, want %d", n, r.min)
+			fail("count: got %s, want %d", items(n), r.min)
 		case n < r.min:
-			fail("count: got %d items, want at least %d", n, r.min)
+			fail("count: got %s, want at least %d", items(n), r.min)
 		case r.max >= 0 && n > r.max:
-			fail("count: got %d items, want at most %d", n, r.max)
+			fail("count: got %s, want at most %d", items(n), r.max)
 		}
 	}
 	for i, w := range k.items {
 		if i >= len(kept) {
-			fail("items[%d]: missing: got %d items", i, len(kept))
+			fail("items[%d]: missing: got %s", i, items(int64(len(kept))))
 			continue
 		}
 		for _, f := range w {
@@ -429,4 +430,12 @@ func compact(v any) string {
 // jsonEqual compares two values in the form encoding/json decodes.
 func jsonEqual(a, b any) bool {
 	return compact(a) == compact(b)
+}
+
+// items counts items in words: "1 item", "2 items".
+func items(n int64) string {
+	if n == 1 {
+		return "1 item"
+	}
+	return strconv.FormatInt(n, 10) + " items"
 }

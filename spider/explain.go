@@ -35,6 +35,11 @@ type RuleReport struct {
 	Items int    // the items it produced
 }
 
+// WhyCallbackOnly is the Why of a rule that did not run because it
+// scrapes only the pages requested for it (a callback without urls): a
+// request naming it, such as crawl parse --rule, runs it.
+const WhyCallbackOnly = "scrapes only the pages its callbacks request"
+
 // ItemReport is one item and what Check would do with it, duplicates of
 // items on other pages aside: Drop is nil when the item would be kept.
 // Fields that did not convert to their type are already removed, as Check

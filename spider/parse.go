@@ -191,7 +191,7 @@ func (r *itemRule) skips(url, rule string, json bool) string {
 	case rule != "" && r.name != rule:
 		return "the request names rule " + quote(rule)
 	case rule == "" && r.onlyCB:
-		return "scrapes only the pages its callbacks request"
+		return WhyCallbackOnly
 	case rule == "" && !r.matches(url):
 		return "urls do not match the page URL"
 	case r.json && !json:

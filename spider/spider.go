@@ -20,10 +20,8 @@
 package spider
 
 import (
-	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"sync"
 	"time"
@@ -98,12 +96,13 @@ const (
 )
 
 // Setting is one entry of the settings mapping: a command-line flag name and
-// its value, the scalar as written. Line is where the key is, for errors
-// about flags the command line does not know.
+// its value, the scalar as written. Line and Col are where the key is, for
+// errors about flags the command line does not know or values it refuses.
 type Setting struct {
 	Key   string
 	Value string
 	Line  int
+	Col   int
 }
 
 // Result is one thing Parse found on a page: an Item to write, a Request to
@@ -172,11 +171,12 @@ type itemRule struct {
 }
 
 // Load reads and checks the spider file at path. Problems in the file are
-// returned together as SpecErrors.
+// returned together as SpecErrors; a file beyond the limits (MaxFileSize
+// and the others) is one such problem.
 func Load(path string) (*Spider, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path)
 	if err != nil {
-		return nil, fmt.Errorf("read spider: %w", err)
+		return nil, err
 	}
 	return Parse(path, data)
 }

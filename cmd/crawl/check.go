@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -34,7 +33,7 @@ every expectation that fails.`,
   crawl check --run spider.yaml`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("check takes one spider file, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("check takes one spider file, got %s", plural(len(args), "argument", "arguments"))}
 			}
 			return nil
 		},
@@ -69,6 +68,9 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 		}
 		return usageError{fmt.Errorf("%s: %s", o.specPath, plural(len(problems), "problem", "problems"))}
 	}
+	if len(sp.ItemRules()) == 0 {
+		fmt.Fprintf(stderr, "%s: warning: no item rules: the spider follows links but writes no items\n", o.specPath)
+	}
 	fmt.Fprintf(stdout, "ok: %s, %s\n", plural(len(sp.ItemRules()), "item rule", "item rules"), plural(sp.FollowRules(), "follow rule", "follow rules"))
 	if !o.run {
 		return nil
@@ -80,36 +82,29 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 // would. It returns every problem in the file, or an error when the file
 // cannot be read.
 func checkSpec(path string) (*spider.Spider, []string, error) {
-	sp, err := spider.Load(path)
-	var specErrs spider.SpecErrors
-	switch {
-	case errors.As(err, &specErrs):
-		problems := make([]string, len(specErrs))
-		for i, e := range specErrs {
-			problems[i] = e.Error()
-		}
-		return nil, problems, nil
-	case err != nil:
+	o := &runOptions{specPath: path}
+	flags := runCommand(o).Flags()
+	errs, err := o.load(flags)
+	if err != nil {
 		return nil, nil, err
 	}
-	// Each setting alone, so that every bad one is reported...
-	var problems []string
-	for _, s := range sp.Settings {
-		one := *sp
-		one.Settings = []spider.Setting{s}
-		if err := applySettings(&one, newRunCommand().Flags()); err != nil {
-			problems = append(problems, err.Error())
+	if len(errs) == 0 {
+		// What crawl run checks of the flags together, such as the
+		// outputs --state needs.
+		if err := o.validate(); err != nil {
+			errs = append(errs, err)
+		} else if err := o.frontier.validate(flags); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	if len(problems) > 0 {
-		return nil, problems, nil
+	if len(errs) > 0 {
+		lines := make([]string, len(errs))
+		for i, e := range errs {
+			lines[i] = e.Error()
+		}
+		return nil, lines, nil
 	}
-	// ...then all together, as crawl run checks them.
-	run := newRunCommand()
-	if err := run.PreRunE(run, []string{path}); err != nil {
-		return nil, []string{err.Error()}, nil
-	}
-	return sp, nil, nil
+	return o.spider, nil, nil
 }
 
 // runContracts verifies the spider's tests one after another.

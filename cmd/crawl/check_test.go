@@ -52,7 +52,7 @@ func TestCheckValid(t *testing.T) {
 // included, is listed at once with its file and line, and the exit status
 // is 2.
 func TestCheckProblems(t *testing.T) {
-	for _, name := range []string{"bad_spec", "bad_settings"} {
+	for _, name := range []string{"bad_spec", "bad_settings", "spec_and_settings"} {
 		t.Run(name, func(t *testing.T) {
 			r := runCrawl(t, nil, "check", "testdata/check/"+name+".yaml")
 			if r.code != 2 || r.stdout != "" {

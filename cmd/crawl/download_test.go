@@ -288,16 +288,16 @@ func TestBadDownloadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--retries", "-1"}, `invalid argument "-1" for "--retries"`},
-		{[]string{"--max-body", "0"}, `invalid argument "0" for "--max-body"`},
-		{[]string{"--max-body", "10XB"}, `invalid argument "10XB" for "--max-body"`},
-		{[]string{"--cookies=maybe"}, `invalid argument "maybe" for "--cookies"`},
+		{[]string{"--retries", "-1"}, `--retries: invalid value "-1": want `},
+		{[]string{"--max-body", "0"}, `--max-body: invalid value "0": want `},
+		{[]string{"--max-body", "10XB"}, `--max-body: invalid value "10XB": want `},
+		{[]string{"--cookies=maybe"}, `--cookies: invalid value "maybe": want `},
 		{[]string{"--max-retry-wait", "0s"}, `--max-retry-wait must be positive`},
 		{[]string{"--cache-ttl", "-1h"}, `--cache-ttl must not be negative`},
 		{[]string{"--proxy", "ftp://127.0.0.1"}, `--proxy: proxy "ftp://127.0.0.1": scheme must be`},
 		{[]string{"--cache", filepath.Join(file, "sub")}, `--cache: mkdir .*: not a directory`},
-		{[]string{"--deny-private=sometimes"}, `invalid argument "sometimes" for "--deny-private"`},
-		{[]string{"--private-nets", "10.0.0.0/8,localnet"}, `invalid argument .* for "--private-nets" flag: want networks such as .*"localnet" is not one`},
+		{[]string{"--deny-private=sometimes"}, `--deny-private: invalid value "sometimes": want `},
+		{[]string{"--private-nets", "10.0.0.0/8,localnet"}, `--private-nets: invalid value .*: want networks such as .*"localnet" is not one`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

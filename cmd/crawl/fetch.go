@@ -67,8 +67,8 @@ written; 2 for bad flags.`,
 }
 
 func (o *fetchOptions) prepare() error {
-	if err := validateDownload(&o.download); err != nil {
-		return usageError{err}
+	if errs := validateDownload(&o.download); len(errs) > 0 {
+		return usageError{problems(errs)}
 	}
 	u, err := targetURL(o.target)
 	if err != nil {

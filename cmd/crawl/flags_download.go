@@ -33,26 +33,28 @@ func addDownloadFlags(f *pflag.FlagSet, c *downloader.Config) {
 	f.BoolVar(&c.CacheRefresh, "cache-refresh", false, "with --cache, fetch every request again and replace what was kept")
 }
 
-func validateDownload(c *downloader.Config) error {
-	switch {
-	case c.Timeout <= 0:
-		return fmt.Errorf("--timeout must be positive, got %s", c.Timeout)
-	case c.MaxRetryWait <= 0:
-		return fmt.Errorf("--max-retry-wait must be positive, got %s", c.MaxRetryWait)
-	case c.CacheTTL < 0:
-		return fmt.Errorf("--cache-ttl must not be negative, got %s", c.CacheTTL)
+func validateDownload(c *downloader.Config) []error {
+	var errs []error
+	if c.Timeout <= 0 {
+		errs = append(errs, flagError{"timeout", fmt.Sprintf("must be positive, got %s", c.Timeout)})
+	}
+	if c.MaxRetryWait <= 0 {
+		errs = append(errs, flagError{"max-retry-wait", fmt.Sprintf("must be positive, got %s", c.MaxRetryWait)})
+	}
+	if c.CacheTTL < 0 {
+		errs = append(errs, flagError{"cache-ttl", fmt.Sprintf("must not be negative, got %s", c.CacheTTL)})
 	}
 	if c.Proxy != "" {
 		if _, err := downloader.ParseProxy(c.Proxy); err != nil {
-			return fmt.Errorf("--proxy: %w", err)
+			errs = append(errs, flagError{"proxy", ": " + err.Error()})
 		}
 	}
 	if c.CacheDir != "" {
 		if err := os.MkdirAll(c.CacheDir, 0o755); err != nil {
-			return fmt.Errorf("--cache: %w", err)
+			errs = append(errs, flagError{"cache", ": " + err.Error()})
 		}
 	}
-	return nil
+	return errs
 }
 
 // retriesValue is --retries: a count of retries, where the flag's 0 (none)

@@ -25,28 +25,37 @@ func addEngineFlags(f *pflag.FlagSet, c *engine.Config) {
 	f.StringVar((*string)(&c.Order), "order", string(engine.BFS), "order of each host's requests: bfs (oldest first, breadth-first) or dfs (newest first, depth-first)")
 }
 
-func validateEngine(c *engine.Config) error {
-	switch {
-	case c.Workers < 1:
-		return fmt.Errorf("--workers must be at least 1, got %d", c.Workers)
-	case c.Rate < 0:
-		return fmt.Errorf("--rate must not be negative, got %g", c.Rate)
-	case c.Depth < 0:
-		return fmt.Errorf("--depth must not be negative, got %d", c.Depth)
-	case c.MaxPages < 0:
-		return fmt.Errorf("--max-pages must not be negative, got %d", c.MaxPages)
-	case c.MaxErrors < 0:
-		return fmt.Errorf("--max-errors must not be negative, got %d", c.MaxErrors)
-	case c.Politeness.PerHost < 1:
-		return fmt.Errorf("--per-host must be at least 1, got %d", c.Politeness.PerHost)
-	case c.Politeness.Delay < 0:
-		return fmt.Errorf("--delay must not be negative, got %s", c.Politeness.Delay)
-	case c.QueueMemory < 1:
-		return fmt.Errorf("--queue-memory must be at least 1, got %d", c.QueueMemory)
-	case c.Politeness.MaxDelay <= 0:
-		return fmt.Errorf("--max-delay must be positive, got %s", c.Politeness.MaxDelay)
-	case c.Order != engine.BFS && c.Order != engine.DFS:
-		return fmt.Errorf("--order: %q is not one of bfs, dfs", c.Order)
+func validateEngine(c *engine.Config) []error {
+	var errs []error
+	if c.Workers < 1 {
+		errs = append(errs, flagError{"workers", fmt.Sprintf("must be at least 1, got %d", c.Workers)})
 	}
-	return nil
+	if c.Rate < 0 {
+		errs = append(errs, flagError{"rate", fmt.Sprintf("must not be negative, got %g", c.Rate)})
+	}
+	if c.Depth < 0 {
+		errs = append(errs, flagError{"depth", fmt.Sprintf("must not be negative, got %d", c.Depth)})
+	}
+	if c.MaxPages < 0 {
+		errs = append(errs, flagError{"max-pages", fmt.Sprintf("must not be negative, got %d", c.MaxPages)})
+	}
+	if c.MaxErrors < 0 {
+		errs = append(errs, flagError{"max-errors", fmt.Sprintf("must not be negative, got %d", c.MaxErrors)})
+	}
+	if c.Politeness.PerHost < 1 {
+		errs = append(errs, flagError{"per-host", fmt.Sprintf("must be at least 1, got %d", c.Politeness.PerHost)})
+	}
+	if c.Politeness.Delay < 0 {
+		errs = append(errs, flagError{"delay", fmt.Sprintf("must not be negative, got %s", c.Politeness.Delay)})
+	}
+	if c.QueueMemory < 1 {
+		errs = append(errs, flagError{"queue-memory", fmt.Sprintf("must be at least 1, got %d", c.QueueMemory)})
+	}
+	if c.Politeness.MaxDelay <= 0 {
+		errs = append(errs, flagError{"max-delay", fmt.Sprintf("must be positive, got %s", c.Politeness.MaxDelay)})
+	}
+	if c.Order != engine.BFS && c.Order != engine.DFS {
+		errs = append(errs, flagError{"order", oneOf(string(c.Order), "bfs, dfs")})
+	}
+	return errs
 }

@@ -35,7 +35,7 @@ item rule and commented examples of the rest, to edit and try with
   crawl parse books.yaml https://books.toscrape.com/`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usageError{fmt.Errorf("new takes a name and a URL, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("new takes a name and a URL, got %s", plural(len(args), "argument", "arguments"))}
 			}
 			return nil
 		},

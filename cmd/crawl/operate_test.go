@@ -61,7 +61,14 @@ func TestProgressLiveLine(t *testing.T) {
 	}
 	defer ptmx.Close()
 	cmd.Stderr = tty
-	cmd.Stdout = io.Discard
+	// Not io.Discard, which exec turns into a pipe: a pipe's reader may
+	// print to the terminal, and crawl then draws no live line.
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	cmd.Stdout = devNull
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +79,7 @@ func TestProgressLiveLine(t *testing.T) {
 		t.Fatalf("crawl: %v\n%s", err, screen.String())
 	}
 	out := screen.String()
-	if !regexp.MustCompile(`\r\x1b\[K\d+ pages  \d+ items  [\d.]+ pages/s  \d+ queued  \d+ in flight  0 errors`).MatchString(out) {
+	if !regexp.MustCompile(`\r\x1b\[K\d+ pages?  \d+ items?  [\d.]+ pages/s  \d+ queued  \d+ in flight  0 errors`).MatchString(out) {
 		t.Errorf("no live progress line on the terminal:\n%q", out)
 	}
 	if strings.Contains(out, "msg=progress") {

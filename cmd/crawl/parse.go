@@ -218,6 +218,9 @@ func runParse(ctx context.Context, o *parseOptions, stdout io.Writer) error {
 			js, _ := it.Item.MarshalJSON()
 			fmt.Fprintf(stdout, "%s\n", js)
 		}
+		if len(kept) == 0 && len(dropped) == 0 {
+			printRuleHint(stdout, ex.Rules)
+		}
 	}
 	if len(dropped) > 0 {
 		fmt.Fprintf(stdout, "\ndropped (%d)\n", len(dropped))

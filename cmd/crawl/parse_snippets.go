@@ -46,7 +46,7 @@ func (p *parseSnippets) checkArgs(args []string) error {
 	case len(args) == 1:
 		return usageError{errors.New("parse takes a spider file and a URL or file, or a URL or file and --field, --follow or -c")}
 	}
-	return usageError{fmt.Errorf("parse takes a spider file and a URL or file, got %d arguments", len(args))}
+	return usageError{fmt.Errorf("parse takes a spider file and a URL or file, got %s", plural(len(args), "argument", "arguments"))}
 }
 
 // prepareSnippets checks the flags that stand in for a spider file, and

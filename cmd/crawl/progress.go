@@ -56,8 +56,9 @@ func (p *progress) report(now time.Time) {
 	queued, inflight := p.load()
 	eta := p.eta(elapsed)
 	if p.status != nil {
-		line := fmt.Sprintf("%d pages  %d items  %.1f pages/s  %d queued  %d in flight  %d errors  %s",
-			pages, items, rate, queued, inflight, errs, elapsed.Round(time.Second))
+		line := fmt.Sprintf("%s  %s  %.1f pages/s  %d queued  %d in flight  %s  %s",
+			plural(int(pages), "page", "pages"), plural(int(items), "item", "items"), rate, queued, inflight,
+			plural(int(errs), "error", "errors"), elapsed.Round(time.Second))
 		if eta >= 0 {
 			line += fmt.Sprintf("  ETA %s", eta)
 		}
@@ -91,6 +92,9 @@ type statusWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
 	status string
+	// midLine is set while the items written through writeAbove end
+	// mid-line (a buffer cut an item): the live line waits for the rest.
+	midLine bool
 }
 
 const clearLine = "\r\x1b[K"
@@ -98,11 +102,28 @@ const clearLine = "\r\x1b[K"
 func (s *statusWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.status != "" {
+	return s.writeTo(s.w, p)
+}
+
+// writeAbove writes p to w, another writer on the same terminal (items on
+// stdout), with the live line cleared first and redrawn after, so that
+// what p holds starts at the beginning of a clean line.
+func (s *statusWriter) writeAbove(w io.Writer, p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writeTo(w, p)
+}
+
+func (s *statusWriter) writeTo(w io.Writer, p []byte) (int, error) {
+	drawn := s.status != "" && !s.midLine
+	if drawn {
 		io.WriteString(s.w, clearLine)
 	}
-	n, err := s.w.Write(p)
-	if s.status != "" {
+	n, err := w.Write(p)
+	if len(p) > 0 {
+		s.midLine = p[len(p)-1] != '\n'
+	}
+	if s.status != "" && !s.midLine {
 		io.WriteString(s.w, s.status)
 	}
 	return n, err
@@ -117,11 +138,12 @@ func (s *statusWriter) setStatus(line string) {
 	if len(line) > 120 {
 		line = line[:117] + "..."
 	}
-	var b strings.Builder
-	if s.status != "" || line == "" {
-		b.WriteString(clearLine)
+	s.status = line
+	if s.midLine {
+		return // drawn when the item under way ends its line
 	}
+	var b strings.Builder
+	b.WriteString(clearLine)
 	b.WriteString(line)
 	io.WriteString(s.w, b.String())
-	s.status = line
 }

@@ -16,6 +16,10 @@ func newRootCommand() *cobra.Command {
 		Short: "Crawl web sites with a spider written in YAML",
 		Long: `crawl fetches pages, follows the links a spider file asks for, and writes
 the items it scrapes as JSON Lines, one object per line, as soon as each exists.`,
+		Example: `  crawl new books https://books.toscrape.com/   # a starter spider, books.yaml
+  crawl parse books.yaml https://books.toscrape.com/   # what it makes of one page
+  crawl check books.yaml                          # every problem in it, at once
+  crawl run books.yaml -o items.jsonl             # the crawl`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -26,8 +30,8 @@ the items it scrapes as JSON Lines, one object per line, as soon as each exists.
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return usageError{err}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{explainFlagError(cmd, err)}
 	})
 	root.AddCommand(newRunCommand())
 	root.AddCommand(newCheckCommand())
@@ -37,6 +41,7 @@ the items it scrapes as JSON Lines, one object per line, as soon as each exists.
 	root.AddCommand(newNewCommand())
 	root.AddCommand(newVersionCommand())
 	root.AddCommand(newBenchCommand())
+	useGroupedHelp(root)
 	return root
 }
 

@@ -54,26 +54,36 @@ type runOptions struct {
 	outputs []pipeline.Output // from appendTo, overwriteTo and format
 }
 
-func newRunCommand() *cobra.Command {
-	var opts runOptions
+func newRunCommand() *cobra.Command { return runCommand(new(runOptions)) }
+
+// runCommand is `crawl run` with its flags bound into opts.
+func runCommand(opts *runOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run SPIDER.yaml",
 		Short: "Run a spider and write its items as JSON Lines",
+		Long: `run crawls from the spider's start URLs, follows the links its follow
+rules select, and writes each item its item rules scrape as soon as it
+exists: as JSON Lines on standard output, or to the files -o names. Logs,
+the progress and the final summary go to standard error.
+
+The spider file's settings: fill the flags not given on the command line.
+Exit status: 0 done, 1 failed, 2 a bad spider file or flag, 3 ended by a
+limit under --strict, 130 interrupted.`,
 		Example: `  crawl run examples/books-offline.yaml
   crawl run spider.yaml -o items.jsonl --workers 16 --rate 20
   crawl run spider.yaml | jq -r .title | head`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("run takes one spider file, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("run takes one spider file, got %s", plural(len(args), "argument", "arguments"))}
 			}
 			return nil
 		},
 		PreRunE: func(cmd *cobra.Command, args []string) error {
 			opts.specPath = args[0]
-			return opts.prepare(cmd.Flags())
+			return reportProblems(cmd.ErrOrStderr(), opts.specPath, opts.prepare(cmd.Flags()))
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd.Context(), &opts, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return run(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -88,25 +98,27 @@ func newRunCommand() *cobra.Command {
 	f.StringVar(&opts.logFormat, "log-format", "text", "log line format: text or json")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "log every request (the same as --log-level debug)")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress and no summary; warnings and errors only")
-	f.DurationVar(&opts.progressInterval, "progress-interval", 10*time.Second, "when stderr is not a terminal, log progress this often")
+	f.DurationVar(&opts.progressInterval, "progress-interval", 10*time.Second, "when there is no live progress line (stderr not a terminal, or stdout a pipe), log progress this often")
 	f.StringVar(&opts.statsPath, "stats", "", "write the final statistics as JSON to `FILE`")
 	f.BoolVar(&opts.strict, "strict", false, "exit with status 3 when a limit (--max-*) ended the crawl")
 	addEngineFlags(f, &opts.engine)
 	addDownloadFlags(f, &opts.download)
 	addFrontierFlags(f, &opts.frontier)
+	groupFlags(f, runFlagGroups)
 	return cmd
 }
 
 // prepare loads the spider file, fills unset flags from its settings, and
 // validates everything, so that a bad spec or flag fails before any request.
+// The problems of the file, its settings and the flags are reported
+// together, as problems.
 func (o *runOptions) prepare(flags *pflag.FlagSet) error {
-	sp, err := spider.Load(o.specPath)
+	errs, err := o.load(flags)
 	if err != nil {
 		return usageError{err}
 	}
-	o.spider = sp
-	if err := applySettings(sp, flags); err != nil {
-		return usageError{err}
+	if len(errs) > 0 {
+		return usageError{errs}
 	}
 	if err := o.validate(); err != nil {
 		return usageError{err}
@@ -117,61 +129,8 @@ func (o *runOptions) prepare(flags *pflag.FlagSet) error {
 	return nil
 }
 
-// notSettings are the flags a spider file may not set: they say where this
-// run's output goes, which is the caller's choice, not the spider's.
-var notSettings = map[string]bool{"output": true, "overwrite-output": true, "help": true}
-
-// applySettings sets each flag named under `settings:` in the spider file
-// that was not given on the command line: flags override the file.
-func applySettings(sp *spider.Spider, flags *pflag.FlagSet) error {
-	var names []string
-	flags.VisitAll(func(f *pflag.Flag) {
-		if !notSettings[f.Name] {
-			names = append(names, f.Name)
-		}
-	})
-	for _, s := range sp.Settings {
-		name := strings.ReplaceAll(s.Key, "_", "-")
-		f := flags.Lookup(name)
-		if f == nil || notSettings[name] {
-			msg := fmt.Sprintf("%s:%d: settings: unknown setting %q", sp.File(), s.Line, s.Key)
-			if hint := spider.Suggest(name, names); hint != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", hint)
-			}
-			return errors.New(msg)
-		}
-		if f.Changed {
-			continue
-		}
-		if err := f.Value.Set(s.Value); err != nil {
-			return fmt.Errorf("%s:%d: settings.%s: invalid value %q: %v", sp.File(), s.Line, s.Key, s.Value, err)
-		}
-	}
-	return nil
-}
-
+// validate derives what run needs from flags that checkValues passed.
 func (o *runOptions) validate() error {
-	if err := validateEngine(&o.engine); err != nil {
-		return err
-	}
-	if err := validateDownload(&o.download); err != nil {
-		return err
-	}
-	switch {
-	case o.grace < 0:
-		return fmt.Errorf("--grace must not be negative, got %s", o.grace)
-	case o.maxTime < 0:
-		return fmt.Errorf("--max-time must not be negative, got %s", o.maxTime)
-	case o.progressInterval <= 0:
-		return fmt.Errorf("--progress-interval must be positive, got %s", o.progressInterval)
-	case o.logFormat != "text" && o.logFormat != "json":
-		return fmt.Errorf("--log-format: %q is not one of text, json", o.logFormat)
-	case o.maxItems < 0:
-		return fmt.Errorf("--max-items must not be negative, got %d", o.maxItems)
-	}
-	if err := o.level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", o.logLevel)
-	}
 	if o.verbose {
 		o.level = slog.LevelDebug
 	}
@@ -205,11 +164,9 @@ func (o *runOptions) validate() error {
 // extracted; logs, progress and the summary go to stderr.
 func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	start := time.Now()
-	var status *statusWriter
-	if !o.quiet && isTerminal(stderr) {
-		status = &statusWriter{w: stderr}
-		stderr = status // log lines then appear above the live line
-	}
+	// Log lines, and items when stdout is the same terminal, appear above
+	// the live line.
+	status, stdout, stderr := liveLine(o.quiet, stdout, stderr)
 	log := o.logger(stderr)
 	stdlog.SetFlags(0)
 	stdlog.SetOutput(debugWriter{log}) // net/http's notes on servers that break HTTP
@@ -268,6 +225,7 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		ecfg.Frontier = durable
 	}
 	eng := engine.New(ecfg, sp, dl)
+	warnNoItems(log, sp)
 
 	// crawlCtx ends the crawl at once: on a write failure, or when requests
 	// still in flight outlast the grace period after Ctrl-C. Ctrl-C itself
@@ -313,7 +271,8 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	if o.maxItems > 0 {
 		kept = pipeline.Limit(crawlCtx, kept, o.maxItems, func() { eng.Stop(reasonMaxItems) }, st)
 	}
-	writeErr := pipeline.Write(kept, w, st)
+	fields := sp.FieldUse()
+	writeErr := pipeline.Write(kept, fieldCounter{w, fields}, st)
 	if writeErr != nil {
 		abort()
 	}
@@ -350,8 +309,15 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		reason = reasonNothingFetched
 	}
 	elapsed := time.Since(start)
-	if !o.quiet && o.level <= slog.LevelInfo {
+	switch {
+	case pipeClosed:
+		// The reader has all it wanted (crawl run s.yaml | head): stop
+		// quietly, as other commands in a pipeline do.
+	case !o.quiet && o.level <= slog.LevelInfo:
 		printSummary(stderr, st, reason, elapsed)
+		warnEmptyFields(stderr, log, fields.Empty())
+	default:
+		warnEmptyFields(nil, log, fields.Empty())
 	}
 	if o.statsPath != "" {
 		if err := writeStatsFile(o.statsPath, st, reason, elapsed); err != nil {

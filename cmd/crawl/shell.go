@@ -68,8 +68,8 @@ not be fetched, 2 for an invalid expression.`,
 		},
 		PreRunE: func(_ *cobra.Command, args []string) error {
 			opts.target = args[0]
-			if err := validateDownload(&opts.download); err != nil {
-				return usageError{err}
+			if errs := validateDownload(&opts.download); len(errs) > 0 {
+				return usageError{problems(errs)}
 			}
 			u, err := targetURL(opts.target)
 			if err != nil {
