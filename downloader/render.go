@@ -57,3 +57,6 @@ type RenderAction struct {
 	// N is how many times "scroll" scrolls.
 	N int
 }
+
+// RenderBlockTypes are the resource types Render.Block may name.
+var RenderBlockTypes = []string{"image", "font", "media", "stylesheet"}
