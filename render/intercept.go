@@ -14,17 +14,14 @@ import (
 	"crawl/downloader"
 )
 
-// blockTypes maps the names of Render.Block to the browser's resource
-// types.
+// blockTypes maps the names of Render.Block (downloader.RenderBlockTypes)
+// to the browser's resource types.
 var blockTypes = map[string][]network.ResourceType{
 	"image":      {network.ResourceTypeImage},
 	"font":       {network.ResourceTypeFont},
 	"media":      {network.ResourceTypeMedia},
 	"stylesheet": {network.ResourceTypeStylesheet},
 }
-
-// BlockTypes are the names Render.Block takes.
-var BlockTypes = []string{"image", "font", "media", "stylesheet"}
 
 // intercept answers every request the page makes until s.ctx is done: the
 // document itself from what was fetched, the rest through pg.Fetch. Each

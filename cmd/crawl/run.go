@@ -48,6 +48,7 @@ type runOptions struct {
 	engine           engine.Config     // flags bound straight in; Stats, Log, Canon set by run
 	download         downloader.Config // likewise; IdleConnsPerHost, CheckRedirect, Stats set by run
 	frontier         frontierOptions   // --frontier, --lease
+	render           renderOptions     // --render-workers, --browser, --browser-url
 
 	spider  *spider.Spider    // loaded and validated by PreRunE
 	level   slog.Level        // from logLevel, verbose and quiet
@@ -94,6 +95,7 @@ func newRunCommand() *cobra.Command {
 	addEngineFlags(f, &opts.engine)
 	addDownloadFlags(f, &opts.download)
 	addFrontierFlags(f, &opts.frontier)
+	addRenderFlags(f, &opts.render)
 	return cmd
 }
 
@@ -112,6 +114,9 @@ func (o *runOptions) prepare(flags *pflag.FlagSet) error {
 		return usageError{err}
 	}
 	if err := o.frontier.validate(flags); err != nil {
+		return usageError{err}
+	}
+	if err := o.render.check(sp); err != nil {
 		return usageError{err}
 	}
 	return nil
@@ -287,7 +292,9 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	if durable != nil {
 		ecfg.Frontier = durable
 	}
-	eng := engine.New(ecfg, sp, dl)
+	fetcher, closeRender := o.render.fetcher(sp, dl, dcfg.UserAgent, st, log)
+	defer closeRender()
+	eng := engine.New(ecfg, sp, fetcher)
 
 	// crawlCtx ends the crawl at once: on a write failure, or when requests
 	// still in flight outlast the grace period after Ctrl-C. Ctrl-C itself

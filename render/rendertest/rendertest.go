@@ -38,19 +38,57 @@ func Alive(pgid int) bool {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...: comm may hold spaces.
-		i := strings.LastIndexByte(string(stat), ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) >= 3 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
+		if state, pgrp := procStat(e.Name()); state != "" && state != "Z" && pgrp == pgid {
 			return true
 		}
 	}
 	return false
+}
+
+// Running returns the running processes (not zombies) whose command line
+// mentions dir, such as the browsers whose profile is under a test's
+// TMPDIR, with whether each leads its process group: a browser's main
+// process, which the render package starts in a group of its own.
+func Running(dir string) (pids []int, leader []bool) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, nil
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !strings.Contains(string(cmdline), dir) {
+			continue
+		}
+		state, pgrp := procStat(e.Name())
+		if state == "" || state == "Z" {
+			continue
+		}
+		pids = append(pids, pid)
+		leader = append(leader, pgrp == pid)
+	}
+	return pids, leader
+}
+
+// procStat returns the state and the process group of a process, or ""
+// when it is gone.
+func procStat(pid string) (state string, pgrp int) {
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return "", 0
+	}
+	// pid (comm) state ppid pgrp ...: comm may hold spaces.
+	i := strings.LastIndexByte(string(stat), ')')
+	if i < 0 {
+		return "", 0
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 3 {
+		return "", 0
+	}
+	pgrp, _ = strconv.Atoi(f[2])
+	return f[0], pgrp
 }
