@@ -285,3 +285,50 @@ func TestRenderNoBrowser(t *testing.T) {
 		t.Errorf("%d requests sent", n)
 	}
 }
+
+// TestRenderDenyPrivate renders a "public" page on 127.0.0.2 whose script
+// and image reach for a "private" site on 127.0.0.1 (--private-nets makes
+// only 127.0.0.1 private): the browser's requests go through the
+// downloader, so --deny-private keeps them out as it keeps out links.
+func TestRenderDenyPrivate(t *testing.T) {
+	needBrowser(t)
+	pubL, pub := listenAt(t, "127.0.0.2:0")
+	privL, priv := listenAt(t, "127.0.0.1:0")
+	pubSeen, privSeen := new(paths), new(paths)
+	serve(t, pubL, pagesHandler(pubSeen, map[string]string{
+		"/": `<div id="app"></div><img src="` + priv + `/secret.png">
+			<script>
+			fetch("` + priv + `/secret.json").catch(function () {}).finally(function () {
+				document.getElementById("app").innerHTML = '<h1 class="title">public page</h1>';
+			});
+			</script>`,
+	}))
+	serve(t, privL, pagesHandler(privSeen, map[string]string{}))
+	spec := writeSpec(t, t.TempDir(), `start_urls: ["{{URL}}/"]
+render: {wait_for: h1.title, wait: networkidle}
+items: [{fields: {title: "h1.title::text"}}]
+`, pub)
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		secrets int
+	}{
+		{"deny", nil, 0},
+		{"allow", []string{"--deny-private=false"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			privSeen.reset()
+			rr := newRenderRun(t)
+			r := rr.run(t, append([]string{"run", spec, "--private-nets", "127.0.0.1/32,::1/128"}, tc.args...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			if strings.TrimSpace(r.stdout) != `{"title":"public page"}` {
+				t.Errorf("items:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+			}
+			if got := privSeen.get("/secret.json") + privSeen.get("/secret.png"); got != tc.secrets {
+				t.Errorf("the private site got %d requests from the page, want %d", got, tc.secrets)
+			}
+		})
+	}
+}
