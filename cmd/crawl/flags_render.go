@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -25,6 +26,11 @@ type renderOptions struct {
 // addRenderFlags binds the rendering flags into o.
 func addRenderFlags(f *pflag.FlagSet, o *renderOptions) {
 	f.IntVar(&o.workers, "render-workers", render.DefaultTabs, "pages rendered at once, each in a tab of one browser (for spiders with render:)")
+	addBrowserFlags(f, o)
+}
+
+// addBrowserFlags binds the flags that choose the browser into o.
+func addBrowserFlags(f *pflag.FlagSet, o *renderOptions) {
 	f.StringVar(&o.browser, "browser", "", "the Chromium to render pages with, as `PATH` (default: $CRAWL_BROWSER, else chromium-headless-shell, chromium or google-chrome on PATH)")
 	f.StringVar(&o.browserURL, "browser-url", "", "render in the browser already running at this DevTools `URL` (ws://...) instead of starting one")
 }
@@ -38,15 +44,34 @@ func (o *renderOptions) check(sp *spider.Spider) error {
 	if o.browserURL != "" && !strings.HasPrefix(o.browserURL, "ws://") && !strings.HasPrefix(o.browserURL, "wss://") {
 		return fmt.Errorf("--browser-url: want a DevTools address such as ws://127.0.0.1:9222/devtools/browser/..., got %q", o.browserURL)
 	}
-	if sp == nil || !sp.NeedsRender() || o.browserURL != "" {
+	if sp == nil || !sp.NeedsRender() {
+		return nil
+	}
+	if err := o.find(); err != nil {
+		return fmt.Errorf("%s renders pages, but %w", sp.File(), err)
+	}
+	return nil
+}
+
+// find finds the browser, unless one is attached to.
+func (o *renderOptions) find() error {
+	if o.browserURL != "" {
 		return nil
 	}
 	path, err := render.Find(o.browser)
 	if err != nil {
-		return fmt.Errorf("%s renders pages, but %w", sp.File(), err)
+		return err
 	}
 	o.browser = path
 	return nil
+}
+
+// pool returns a pool of the browser for a command that renders pages.
+func (o *renderOptions) pool(ua string, st *stats.Stats, log *slog.Logger) *render.Pool {
+	return render.New(render.Config{
+		Browser: o.browser, BrowserURL: o.browserURL, Tabs: o.workers,
+		UserAgent: ua, Stats: st, Log: log,
+	})
 }
 
 // fetcher returns what the crawl fetches with: dl itself, or, when sp
@@ -56,9 +81,43 @@ func (o *renderOptions) fetcher(sp *spider.Spider, dl *downloader.Downloader, ua
 	if !sp.NeedsRender() {
 		return dl, func() {}
 	}
-	pool := render.New(render.Config{
-		Browser: o.browser, BrowserURL: o.browserURL, Tabs: o.workers,
-		UserAgent: ua, Stats: st, Log: log,
-	})
+	pool := o.pool(ua, st, log)
 	return &render.Fetcher{Next: dl, Pool: pool}, func() { pool.Close() }
+}
+
+// prepareRender decides whether crawl parse renders the page: as --render
+// says, else as the spider renders its start pages; and finds the browser.
+func (o *parseOptions) prepareRender(flagGiven bool) error {
+	if !flagGiven {
+		o.rendered = o.spider.Render() != nil
+	}
+	if web := strings.HasPrefix(o.url, "http://") || strings.HasPrefix(o.url, "https://"); !web {
+		if flagGiven && o.rendered {
+			return usageError{fmt.Errorf("--render: only http(s) pages are rendered, not %s", o.target)}
+		}
+		o.rendered = false
+	}
+	if !o.rendered {
+		return nil
+	}
+	o.render.workers = 1
+	if err := o.render.find(); err != nil {
+		return usageError{fmt.Errorf("--render: %w", err)}
+	}
+	return nil
+}
+
+// fetch fetches req with dl, rendering the page when crawl parse renders.
+func (o *parseOptions) fetch(ctx context.Context, dl *downloader.Downloader, req *downloader.Request) (*downloader.Response, error) {
+	if !o.rendered {
+		return dl.Fetch(ctx, req)
+	}
+	req.Render = o.spider.Render()
+	if req.Render == nil {
+		req.Render = &downloader.Render{}
+	}
+	pool := o.render.pool("", nil, nil)
+	defer pool.Close()
+	f := &render.Fetcher{Next: dl, Pool: pool}
+	return f.Fetch(ctx, req)
 }

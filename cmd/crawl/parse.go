@@ -25,6 +25,8 @@ type parseOptions struct {
 	rule     string        // --rule: the item rule to scrape with, as a callback
 	sitemap  bool          // --sitemap: read the page as a sitemap
 	timeout  time.Duration // for the one request
+	render   renderOptions // --browser, --browser-url
+	rendered bool          // --render, or the spider's top-level render
 
 	spider *spider.Spider // loaded by PreRunE
 	url    string         // target as a URL: a path becomes a file: URL
@@ -48,9 +50,12 @@ the others would not. Nothing is written and no other page is fetched.`,
 			}
 			return nil
 		},
-		PreRunE: func(_ *cobra.Command, args []string) error {
+		PreRunE: func(cmd *cobra.Command, args []string) error {
 			opts.specPath, opts.target = args[0], args[1]
-			return opts.prepare()
+			if err := opts.prepare(); err != nil {
+				return err
+			}
+			return opts.prepareRender(cmd.Flags().Changed("render"))
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runParse(cmd.Context(), &opts, cmd.OutOrStdout())
@@ -60,6 +65,8 @@ the others would not. Nothing is written and no other page is fetched.`,
 	f.StringVar(&opts.rule, "rule", "", "scrape with this item rule only, as a follow rule's callback would")
 	f.BoolVar(&opts.sitemap, "sitemap", false, "read the page as a sitemap (or robots.txt), as for sitemap_urls")
 	f.DurationVar(&opts.timeout, "timeout", downloader.DefaultTimeout, "time limit for the request")
+	f.BoolVar(&opts.rendered, "render", false, "render the page in a browser, with the spider's render settings (default: when the spider renders its start pages)")
+	addBrowserFlags(f, &opts.render)
 	return cmd
 }
 
@@ -142,7 +149,7 @@ func runParse(ctx context.Context, o *parseOptions, stdout io.Writer) error {
 	if o.sitemap {
 		req.Rule = spider.SitemapRule
 	}
-	resp, err := dl.Fetch(ctx, req)
+	resp, err := o.fetch(ctx, dl, req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return errInterrupted
@@ -160,6 +167,9 @@ func runParse(ctx context.Context, o *parseOptions, stdout io.Writer) error {
 		ct = "no content type"
 	}
 	fmt.Fprintf(w, "response\t%d, %s, %s\n", resp.Status, ct, plural(len(resp.Body), "byte", "bytes"))
+	if req.Render != nil {
+		fmt.Fprintf(w, "rendered\t%s captured\n", plural(len(resp.Captured), "response", "responses"))
+	}
 	switch {
 	case resp.Status < 200 || resp.Status > 299:
 		fmt.Fprintf(w, "not parsed\tstatus %d\n", resp.Status)

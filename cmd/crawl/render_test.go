@@ -332,3 +332,37 @@ items: [{fields: {title: "h1.title::text"}}]
 		})
 	}
 }
+
+// TestParseRender shows what a spider makes of one page built by a
+// script: rendered, as the spider renders its start pages, it sees the
+// page's content; with --render=false it does not.
+func TestParseRender(t *testing.T) {
+	needBrowser(t)
+	site := newJSSite(t)
+	spec := writeSpec(t, t.TempDir(), `start_urls: ["{{URL}}/index.html"]
+render: {wait_for: h1.title}
+items: [{fields: {title: "h1.title::text", price: "span.price::text"}}]
+`, site.URL)
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--render=false"}, []string{"items (1)\n{}\n"}},
+		{nil, []string{"rendered  0 responses captured", "items (1)\n{\"title\":\"Item 5\",\"price\":\"50\"}\n"}},
+	} {
+		t.Run(strings.Join(append([]string{"args"}, tc.args...), " "), func(t *testing.T) {
+			rr := newRenderRun(t)
+			cmd := command(append([]string{"parse", spec, site.URL + "/item.html?id=5"}, tc.args...)...)
+			cmd.Env = rr.env()
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}
