@@ -60,7 +60,9 @@ func (s *session) answer(ev *fetch.EventRequestPaused) {
 		s.fail(ev.RequestID, network.ErrorReasonBlockedByClient)
 		return
 	}
-	u := ev.Request.URL + ev.Request.URLFragment
+	// The downloader carries HTTP(S) only: a WebSocket's handshake
+	// (ws://, wss://) fails here, before it reaches anything.
+	u := ev.Request.URL
 	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") || s.pg.Fetch == nil {
 		s.p.cfg.Stats.Inc(StatDenied)
 		s.fail(ev.RequestID, network.ErrorReasonAccessDenied)

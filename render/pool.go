@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
 
@@ -213,14 +214,22 @@ func (p *Pool) release(t *tab, reuse bool) {
 }
 
 // newTab opens a tab in b with every request of its pages paused for the
-// page's interceptor to answer.
+// page's interceptor to answer, and the browser's cache off: a request
+// answered from it would not be paused, and so not be counted, checked
+// against --deny-private, or captured.
 func newTab(ctx context.Context, b *browser) (*tab, error) {
 	tctx, cancel := chromedp.NewContext(b.ctx)
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
-	_, err := chromedp.Call(tctx, fetch.Enable, fetch.EnableParams{
-		Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}},
-	})
+	_, err := chromedp.Call(tctx, network.Enable, network.EnableParams{})
+	if err == nil {
+		_, err = chromedp.Call(tctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+	}
+	if err == nil {
+		_, err = chromedp.Call(tctx, fetch.Enable, fetch.EnableParams{
+			Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}},
+		})
+	}
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("open a browser tab: %w", err)
@@ -288,6 +297,11 @@ func (p *Pool) flags(path string) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider"),
 		chromedp.Flag("dns-prefetch-disable", true),
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
+		// What the Fetch domain does not pause (WebSockets, a service
+		// worker's requests) goes to a proxy that is not there, loopback
+		// included, rather than to the network.
+		chromedp.ProxyServer("socks5://127.0.0.1:9"),
+		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
 		chromedp.Flag("metrics-recording-only", true),
 		chromedp.Flag("mute-audio", true),
 		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {

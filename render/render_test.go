@@ -170,6 +170,21 @@ func TestRenderBlock(t *testing.T) {
 	}
 }
 
+// TestRenderNoDirectConnection: the browser connects nowhere itself. A
+// WebSocket, which the downloader cannot carry, fails without reaching the
+// server.
+func TestRenderNoDirectConnection(t *testing.T) {
+	p := pool(t)
+	s := newSite(t)
+	resp, err := fetch(t, p, s.URL+"/ws.html", &downloader.Render{WaitFor: "#state[data-done]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(resp.Body), `>failed</p>`) || s.counted.Load() != 0 {
+		t.Errorf("the server got %d WebSocket requests; the page says:\n%s", s.counted.Load(), resp.Body)
+	}
+}
+
 func TestRenderCapture(t *testing.T) {
 	p := pool(t)
 	s := newSite(t)
