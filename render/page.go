@@ -65,7 +65,7 @@ func (p *Pool) Render(ctx context.Context, pg *Page) (*Result, error) {
 			return nil, fmt.Errorf("render %s: %w", pg.URL, err)
 		}
 		res, err := p.renderIn(ctx, t, pg)
-		lost := err != nil && t.b.ctx.Err() != nil && ctx.Err() == nil
+		lost := err != nil && t.b.gone() && ctx.Err() == nil
 		p.release(t, err == nil)
 		if lost && attempt < maxAttempts {
 			continue
@@ -129,7 +129,7 @@ func (p *Pool) renderIn(ctx context.Context, t *tab, pg *Page) (*Result, error) 
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if rctx.Err() != nil && t.b.ctx.Err() == nil && t.ctx.Err() == nil {
+		if rctx.Err() != nil && !t.b.gone() && t.ctx.Err() == nil {
 			return nil, fmt.Errorf("%w (after %v): %w", ErrTimeout, timeout, err)
 		}
 		return nil, err

@@ -126,6 +126,19 @@ type browser struct {
 	cancel      context.CancelFunc
 	cancelAlloc context.CancelFunc // stops the process and waits for it
 	pid         int                // the process (and process group), 0 if attached
+	lost        <-chan struct{}    // closed when the connection to the browser drops
+}
+
+// gone reports whether the browser is lost. A command that failed because
+// the connection dropped failed after lost was closed, so a page whose
+// error gone explains can be rendered again elsewhere.
+func (b *browser) gone() bool {
+	select {
+	case <-b.lost:
+		return true
+	default:
+		return b.ctx.Err() != nil
+	}
 }
 
 // tab is one tab of a browser, reused from page to page.
@@ -175,7 +188,7 @@ func (p *Pool) tab(ctx context.Context) (*tab, error) {
 	if p.done {
 		return nil, errClosed
 	}
-	if p.b != nil && p.b.ctx.Err() != nil {
+	if p.b != nil && p.b.gone() {
 		p.cfg.Log.Warn("browser lost: starting it again")
 		p.cfg.Stats.Inc(StatRestarts)
 		p.stopLocked()
@@ -265,8 +278,11 @@ func (p *Pool) start(ctx context.Context) (*browser, error) {
 		return nil, fmt.Errorf("start the browser: %w", err)
 	}
 	b := &browser{ctx: bctx, cancel: cancel, cancelAlloc: cancelAlloc}
-	if c := chromedp.FromContext(bctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
-		b.pid = c.Browser.Process().Pid
+	if c := chromedp.FromContext(bctx); c != nil && c.Browser != nil {
+		b.lost = c.Browser.LostConnection
+		if c.Browser.Process() != nil {
+			b.pid = c.Browser.Process().Pid
+		}
 	}
 	p.cfg.Log.Debug("browser started", "pid", b.pid)
 	return b, nil
