@@ -130,28 +130,35 @@ items:
 
 // TestRenderCrawl crawls a site built by scripts: links that a fetch of a
 // JSON endpoint adds, pages whose content a timer writes, and the JSON
-// behind the start page scraped from what the page captured.
+// behind the start page scraped from what the page captured. It crawls
+// with --cache, then again with the site gone: the pages and every request
+// their scripts made were kept, so the second crawl renders the same items
+// offline.
 func TestRenderCrawl(t *testing.T) {
 	needBrowser(t)
 	site := newJSSite(t)
-	rr := newRenderRun(t)
+	cache := filepath.Join(t.TempDir(), "cache")
 	spec := writeSpec(t, t.TempDir(), renderSpec, site.URL)
-	r := rr.run(t, "run", spec, "--render-workers", "2")
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	sort.Strings(lines)
-	want := []string{
+	want := strings.Join([]string{
 		`{"id":1,"name":"one"}`, `{"id":2,"name":"two"}`, `{"id":3,"name":"three"}`,
 		`{"title":"Item 1","price":"10"}`, `{"title":"Item 2","price":"20"}`, `{"title":"Item 3","price":"30"}`,
-	}
-	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
-		t.Errorf("items:\n%s\nwant:\n%s\nstderr:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"), r.stderr)
-	}
-	c := counters(t, rr.stats)
-	if c[render.StatPages] != 4 || c[render.StatCaptured] != 1 {
-		t.Errorf("counters %v: want 4 pages rendered, 1 response captured", c)
+	}, "\n")
+	for _, name := range []string{"online", "offline"} {
+		rr := newRenderRun(t)
+		r := rr.run(t, "run", spec, "--render-workers", "2", "--cache", cache, "--obey-robots=false")
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", name, r.code, r.stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		sort.Strings(lines)
+		if got := strings.Join(lines, "\n"); got != want {
+			t.Errorf("%s: items:\n%s\nwant:\n%s\nstderr:\n%s", name, got, want, r.stderr)
+		}
+		c := counters(t, rr.stats)
+		if c[render.StatPages] != 4 || c[render.StatCaptured] != 1 {
+			t.Errorf("%s: counters %v: want 4 pages rendered, 1 response captured", name, c)
+		}
+		site.Close()
 	}
 }
 
@@ -308,28 +315,20 @@ func TestRenderDenyPrivate(t *testing.T) {
 render: {wait_for: h1.title, wait: networkidle}
 items: [{fields: {title: "h1.title::text"}}]
 `, pub)
-	for _, tc := range []struct {
-		name    string
-		args    []string
-		secrets int
-	}{
-		{"deny", nil, 0},
-		{"allow", []string{"--deny-private=false"}, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			privSeen.reset()
-			rr := newRenderRun(t)
-			r := rr.run(t, append([]string{"run", spec, "--private-nets", "127.0.0.1/32,::1/128"}, tc.args...)...)
-			if r.code != 0 {
-				t.Fatalf("exit %d\n%s", r.code, r.stderr)
-			}
-			if strings.TrimSpace(r.stdout) != `{"title":"public page"}` {
-				t.Errorf("items:\n%s\nstderr:\n%s", r.stdout, r.stderr)
-			}
-			if got := privSeen.get("/secret.json") + privSeen.get("/secret.png"); got != tc.secrets {
-				t.Errorf("the private site got %d requests from the page, want %d", got, tc.secrets)
-			}
-		})
+	rr := newRenderRun(t)
+	r := rr.run(t, "run", spec, "--private-nets", "127.0.0.1/32,::1/128")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.TrimSpace(r.stdout) != `{"title":"public page"}` {
+		t.Errorf("items:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	if got := privSeen.get("/secret.json") + privSeen.get("/secret.png"); got != 0 {
+		t.Errorf("the private site got %d requests from the page", got)
+	}
+	// Both were asked for, and refused: the test saw them.
+	if c := counters(t, rr.stats); c[render.StatDenied] != 2 {
+		t.Errorf("counters %v: want the page's 2 requests to the private site refused", c)
 	}
 }
 
