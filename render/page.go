@@ -135,8 +135,9 @@ func (p *Pool) renderIn(ctx context.Context, t *tab, pg *Page) (*Result, error) 
 		return nil, err
 	}
 	// Leave the tab blank for the next page: its timers, sockets and
-	// requests stop with the document.
-	if err := chromedp.Do(rctx, chromedp.Navigate("about:blank")); err != nil {
+	// requests stop with the document, which is gone once the blank page
+	// commits.
+	if _, err := chromedp.Run(rctx, navigate("about:blank")); err != nil {
 		return nil, fmt.Errorf("reset the tab: %w", err)
 	}
 	s.mu.Lock()
@@ -250,8 +251,21 @@ func (s *session) poll(ctx context.Context, expr string) error {
 	}
 }
 
+// waitForJS resolves once document.querySelector(sel) matches: at once,
+// or at the first change of the DOM after which it does. The page then
+// ends the wait as soon as its script writes, with no polling.
+const waitForJS = `new Promise(resolve => {
+	const sel = %s;
+	if (document.querySelector(sel) !== null) return resolve(true);
+	const mo = new MutationObserver(() => {
+		if (document.querySelector(sel) !== null) { mo.disconnect(); resolve(true); }
+	});
+	mo.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+})`
+
 func (s *session) waitFor(sel string) error {
-	if err := s.poll(s.ctx, `document.querySelector(`+jsString(sel)+`) !== null`); err != nil {
+	_, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](fmt.Sprintf(waitForJS, jsString(sel)), chromedp.EvalAwaitPromise))
+	if err != nil {
 		return fmt.Errorf("wait for %s: %w", sel, err)
 	}
 	return nil
