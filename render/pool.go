@@ -50,7 +50,7 @@ const (
 
 // ErrNoBrowser is returned by Find, and by a Pool that has to start a
 // browser, when no browser is found. Its text says how to install one.
-var ErrNoBrowser = errors.New("no browser found to render pages: install one (apt-get install chromium-headless-shell), or give --browser PATH or $CRAWL_BROWSER")
+var ErrNoBrowser = errors.New("no browser found: install one (apt-get install chromium-headless-shell), or give --browser PATH or $CRAWL_BROWSER")
 
 // ErrTimeout is wrapped by the error of a page that did not finish
 // rendering within its timeout: a wait_for that never matched, a page
@@ -71,7 +71,7 @@ func Find(path string) (string, error) {
 	if path != "" {
 		p, err := exec.LookPath(path)
 		if err != nil {
-			return "", fmt.Errorf("%w: %s: %w", ErrNoBrowser, path, err)
+			return "", fmt.Errorf("%w: %w", ErrNoBrowser, err)
 		}
 		return filepath.Abs(p)
 	}
