@@ -80,8 +80,10 @@ type Spider struct {
 	items             []*itemRule
 	tests             []*Contract
 	xpaths            xpathSet
-	found             *sync.Pool         // *[]foundLink, scanLinks' buffers, kept between pages; nil: none kept
-	render            *downloader.Render // how pages are rendered (render.go); nil: not at all
+	found             *sync.Pool // *[]foundLink, scanLinks' buffers, kept between pages; nil: none kept
+
+	// render is how pages are rendered (render.go); nil: not at all.
+	render *downloader.Render
 }
 
 // FieldsDropped is the prefix of the Stats counters of fields that Check
@@ -143,19 +145,21 @@ const SitemapRule = "@sitemap"
 
 // followRule is a compiled entry of follow.
 type followRule struct {
-	index     int
-	sel       cascadia.Matcher // CSS, or the default links; nil when xp or json selects
-	xp        int              // XPath expression id; -1 for none
-	json      *jsonPath        // links in JSON responses
-	attr      string           // the attribute holding the link; "" chooses by element
-	allow     []*regexp.Regexp // any must match; empty allows all
-	deny      []*regexp.Regexp // any match denies
-	text      []*regexp.Regexp // any must match the link text; empty allows all
-	method    string
-	header    http.Header
-	body      []byte
-	callback  string
-	render    *downloader.Render // the rule's render key (render.go), when renderSet
+	index    int
+	sel      cascadia.Matcher // CSS, or the default links; nil when xp or json selects
+	xp       int              // XPath expression id; -1 for none
+	json     *jsonPath        // links in JSON responses
+	attr     string           // the attribute holding the link; "" chooses by element
+	allow    []*regexp.Regexp // any must match; empty allows all
+	deny     []*regexp.Regexp // any match denies
+	text     []*regexp.Regexp // any must match the link text; empty allows all
+	method   string
+	header   http.Header
+	body     []byte
+	callback string
+
+	// render is the rule's render key (render.go), when renderSet.
+	render    *downloader.Render
 	renderSet bool
 }
 
