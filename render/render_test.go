@@ -101,6 +101,11 @@ func TestRender(t *testing.T) {
 			{Kind: "click", Selector: "#more"}, {Kind: "wait_for", Selector: "li.loaded"},
 		}}, []string{`<li class="row loaded">row 1</li>`, `<li class="row loaded">row 2</li>`}},
 		{"scroll", "scroll.html", downloader.Render{WaitFor: "li.post", Scroll: 2}, []string{`post 0.a`, `post 1.b`, `post 2.c`}},
+		{"type", "search.html", downloader.Render{Actions: []downloader.RenderAction{
+			{Kind: "type", Selector: "#q", Text: "dune"}, {Kind: "click", Selector: "#go"}, {Kind: "wait_for", Selector: "li.hit"},
+		}}, []string{`<li class="hit">dune: Dune</li>`}},
+		{"domcontentloaded", "late.html", downloader.Render{Wait: downloader.WaitDOMContentLoaded, WaitFor: "p.late"}, []string{`built by a timer`}},
+		{"delay", "late.html", downloader.Render{Wait: downloader.WaitDelay, Delay: 10 * time.Millisecond, WaitFor: "p.late"}, []string{`built by a timer`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, err := fetch(t, p, s.URL+"/"+tc.page, &tc.render)
