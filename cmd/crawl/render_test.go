@@ -229,33 +229,52 @@ items: [{fields: {title: "h1.title::text"}}]
 	}
 }
 
-// TestRenderInterrupted interrupts a crawl while a page renders: it exits
-// 130, and its browser with it.
+// TestRenderInterrupted interrupts a crawl while a page renders: on
+// Ctrl-C it exits 130 and stops its browser; killed outright, it takes its
+// browser with it (the kernel's parent-death signal, and the browser's
+// end of the DevTools pipe closing).
 func TestRenderInterrupted(t *testing.T) {
 	needBrowser(t)
-	site := newJSSite(t)
-	rr := newRenderRun(t)
-	spec := writeSpec(t, t.TempDir(), `start_urls: ["{{URL}}/gate.html"]
+	for _, tc := range []struct {
+		sig  os.Signal
+		code int
+	}{
+		{os.Interrupt, 130},
+		{os.Kill, -1},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			site := newJSSite(t)
+			rr := newRenderRun(t)
+			spec := writeSpec(t, t.TempDir(), `start_urls: ["{{URL}}/gate.html"]
 render: {wait_for: h1.title}
 items: [{fields: {title: "h1.title::text"}}]
 `, site.URL)
-	cmd := command("run", spec, "--grace", "1s")
-	cmd.Env = rr.env()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+			cmd := command("run", spec, "--grace", "1s")
+			cmd.Env = rr.env()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-site.reached:
+			case <-time.After(time.Minute): // a hang guard
+				cmd.Process.Kill()
+				t.Fatal("the page never reached the gate")
+			}
+			cmd.Process.Signal(tc.sig)
+			cmd.Wait()
+			if code := cmd.ProcessState.ExitCode(); code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+			// newRenderRun's cleanup checks that no browser process is
+			// left: at once after Ctrl-C, which Close waits for; after a
+			// kill, once the browser has seen its pipe close (10s is a
+			// hang guard).
+			deadline := time.Now().Add(10 * time.Second)
+			for pids, _ := rendertest.Running(rr.tmp); tc.sig == os.Kill && len(pids) > 0 && time.Now().Before(deadline); pids, _ = rendertest.Running(rr.tmp) {
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
 	}
-	select {
-	case <-site.reached:
-	case <-time.After(time.Minute): // a hang guard
-		cmd.Process.Kill()
-		t.Fatal("the page never reached the gate")
-	}
-	cmd.Process.Signal(os.Interrupt)
-	cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != 130 {
-		t.Errorf("exit %d, want 130", code)
-	}
-	// newRenderRun's cleanup checks that no browser process is left.
 }
 
 // TestRenderNoBrowser: a spider that renders, with no browser to be found,
