@@ -27,6 +27,9 @@ type Request struct {
 	// lead the crawl into this host or its networks. Start requests leave
 	// it false: they may go anywhere the spider file says.
 	PublicOnly bool
+	// Render, when set, has the page rendered in a browser before it is
+	// parsed; see Render. Nil parses the page as the server sent it.
+	Render *Render
 }
 
 // Response is a fetched page. URL is the final URL after redirects; Body is
@@ -53,6 +56,11 @@ type Response struct {
 	// Config.DenyPrivate); from the cache, by what was stored with it, or
 	// true if nothing was.
 	Public bool
+	// Captured are the responses to the XHR and fetch requests that a
+	// rendered page made and that Render.Capture matched, in the order
+	// they arrived: each is parsed as a page of its own, for the items of
+	// the API behind the page.
+	Captured []*Response
 }
 
 // ContentType returns the media type of the response without parameters,

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+	"time"
 
 	"crawl/downloader"
 	"crawl/engine"
@@ -46,6 +47,10 @@ func TestRequestCodec(t *testing.T) {
 		{URL: "http://a.test/"},
 		{URL: "http://a.test/p?q=1", Method: "POST", Body: []byte("a=1&b=\n2"), Depth: 300, Rule: "book", PublicOnly: true, Lastmod: "2026-11-25",
 			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Two": {"1", "2"}}},
+		{URL: "http://a.test/js", Render: &downloader.Render{}},
+		{URL: "http://a.test/js", Depth: 2, Render: &downloader.Render{WaitFor: "#list li", Wait: downloader.WaitDelay, Delay: 1500 * time.Millisecond,
+			Scroll: 3, Block: []string{"image", "font"}, Capture: `/api/`, Timeout: 20 * time.Second,
+			Actions: []downloader.RenderAction{{Kind: "click", Selector: "button.more"}, {Kind: "type", Selector: "#q", Text: "shoes\n"}, {Kind: "scroll", N: 2}}}},
 	} {
 		got, err := engine.DecodeRequest(engine.AppendRequest(nil, r))
 		if err != nil {

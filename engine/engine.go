@@ -607,7 +607,7 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 		return r, err
 	}
 	defer e.parsing.Release(weight)
-	for res := range e.spider.Parse(resp) {
+	for res := range e.results(resp) {
 		switch {
 		case res.Item != nil:
 			st.Inc(stats.ItemsScraped)

@@ -74,8 +74,12 @@ func (s *spill) close() {
 	}
 }
 
-// flagPublicOnly is the bit of a record's flags for Request.PublicOnly.
-const flagPublicOnly = 1
+// The bits of a record's flags: flagPublicOnly for Request.PublicOnly,
+// flagRender for a Request.Render that follows the Lastmod.
+const (
+	flagPublicOnly = 1
+	flagRender     = 2
+)
 
 // encodeRequest appends a length-prefixed record of r to b.
 func encodeRequest(b []byte, r *downloader.Request) []byte {
@@ -97,8 +101,14 @@ func encodeRequest(b []byte, r *downloader.Request) []byte {
 	if r.PublicOnly {
 		flags |= flagPublicOnly
 	}
+	if r.Render != nil {
+		flags |= flagRender
+	}
 	rec = binary.AppendUvarint(rec, flags)
 	rec = appendString(rec, r.Lastmod)
+	if r.Render != nil {
+		rec = appendRender(rec, r.Render)
+	}
 	b = binary.AppendUvarint(b, uint64(len(rec)))
 	return append(b, rec...)
 }
@@ -170,8 +180,12 @@ func decodeRequest(rec []byte) (*downloader.Request, error) {
 			r.Header[k] = vs
 		}
 	}
-	r.PublicOnly = d.uint()&flagPublicOnly != 0
+	flags := d.uint()
+	r.PublicOnly = flags&flagPublicOnly != 0
 	r.Lastmod = d.string()
+	if flags&flagRender != 0 {
+		r.Render = d.render()
+	}
 	if d.err != nil {
 		return nil, fmt.Errorf("read spilled request: %w", d.err)
 	}

@@ -25,7 +25,7 @@ var (
 		"name", "start_urls", "start_urls_file", "start_urls_range",
 		"sitemap_urls", "sitemap_rules", "sitemap_follow", "sitemap_since", "sitemap_from_robots",
 		"allowed_domains", "canonical", "respect_nofollow", "response",
-		"follow", "items", "tests", "settings",
+		"follow", "items", "tests", "settings", "render",
 	}
 	rangeKeys = []string{"template", "from", "to", "step"}
 )
@@ -169,6 +169,8 @@ func (c *compiler) compile(data []byte) *Spider {
 			s.tests = c.contracts(s, val)
 		case "settings":
 			s.Settings = c.settings(val)
+		case "render":
+			s.render = c.render(val, key)
 		}
 	}
 	if !hasStart && !c.noStartOK {
@@ -208,7 +210,7 @@ func (c *compiler) compile(data []byte) *Spider {
 // before the follow rules, sitemap rules and tests that name them.
 var compileOrder = []string{
 	"name", "start_urls", "start_urls_file", "start_urls_range", "allowed_domains",
-	"canonical", "respect_nofollow", "items", "follow",
+	"canonical", "respect_nofollow", "render", "items", "follow",
 	"sitemap_urls", "sitemap_rules", "sitemap_follow", "sitemap_since", "sitemap_from_robots",
 	"tests", "settings",
 }

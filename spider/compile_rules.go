@@ -16,7 +16,7 @@ import (
 
 // The keys of the mappings inside rules, in the order messages list them.
 var (
-	followKeys   = []string{"css", "xpath", "json", "allow", "deny", "text", "method", "headers", "body", "callback"}
+	followKeys   = []string{"css", "xpath", "json", "allow", "deny", "text", "method", "headers", "body", "callback", "render"}
 	itemKeys     = []string{"name", "urls", "each", "fields", "required", "unique"}
 	fieldKeys    = []string{"css", "xpath", "json", "regex", "replace", "process", "normalize", "all", "join", "default", "type", "date_format", "absolute"}
 	nestedKeys   = []string{"each", "fields"}
@@ -214,6 +214,8 @@ func (c *compiler) followRule(n *yaml.Node, path string) (*followRule, *yaml.Nod
 			if v, ok := c.str(val, field); ok {
 				r.callback, callbackNode = v, val
 			}
+		case "render":
+			r.render, r.renderSet = c.render(val, field), true
 		}
 	}
 	if resolve(n).Kind != yaml.MappingNode {

@@ -496,6 +496,7 @@ func (lk *linker) consider(n *html.Node, href string) bool {
 	}
 	return lk.yield(Result{Request: &downloader.Request{
 		URL: u, Depth: lk.depth, Method: r.method, Header: r.header, Body: r.body, Rule: r.callback,
+		Render: r.renderOf(lk.s),
 	}, from: from})
 }
 

@@ -319,6 +319,7 @@ func (sm *sitemapper) entry(kind entryKind, loc, lastmod string) bool {
 	req := &downloader.Request{URL: u, Depth: sm.depth, Rule: rule}
 	if kind == entryPage {
 		req.Lastmod = lastmod
+		req.Render = s.render
 	}
 	return sm.yield(Result{Request: req, from: from})
 }

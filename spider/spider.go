@@ -79,6 +79,9 @@ type Spider struct {
 	tests             []*Contract
 	xpaths            xpathSet
 	found             *sync.Pool // *[]foundLink, scanLinks' buffers, kept between pages; nil: none kept
+
+	// render is how pages are rendered (render.go); nil: not at all.
+	render *downloader.Render
 }
 
 // FieldsDropped is the prefix of the Stats counters of fields that Check
@@ -153,6 +156,10 @@ type followRule struct {
 	header   http.Header
 	body     []byte
 	callback string
+
+	// render is the rule's render key (render.go), when renderSet.
+	render    *downloader.Render
+	renderSet bool
 }
 
 // itemRule is a compiled entry of items.

@@ -42,6 +42,9 @@ const maxLine = 64 << 10
 // the reader is then closed, if it is an io.Closer, to release the read.
 func (s *Spider) StartRequests(ctx context.Context) iter.Seq2[*downloader.Request, error] {
 	return func(yield func(*downloader.Request, error) bool) {
+		if s.render != nil {
+			yield = s.renderStarts(yield)
+		}
 		robots := s.robotsSitemaps(yield)
 		for _, u := range s.startURLs {
 			if !yield(&downloader.Request{URL: u}, nil) || !robots(u) {

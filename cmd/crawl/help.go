@@ -19,6 +19,7 @@ var runFlagGroups = []flagGroup{
 	{"Politeness", []string{"obey-robots", "rate", "delay", "per-host", "autothrottle", "max-delay", "user-agent"}},
 	{"Limit", []string{"max-pages", "max-items", "max-time", "max-errors", "depth", "strict", "grace"}},
 	{"Requests", []string{"timeout", "retries", "max-retry-wait", "max-body", "cookies", "proxy", "deny-private", "cache", "cache-ttl", "cache-refresh"}},
+	{"Rendering", []string{"render-workers", "browser", "browser-url"}},
 	{"State and scale", []string{"state", "workers", "order", "queue-memory", "spill-dir", "frontier", "lease"}},
 	{"Logging", []string{"log-level", "log-format", "verbose", "quiet", "progress-interval"}},
 }

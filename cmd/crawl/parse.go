@@ -26,6 +26,8 @@ type parseOptions struct {
 	sitemap  bool          // --sitemap: read the page as a sitemap
 	timeout  time.Duration // for the one request
 	snip     parseSnippets // --field, --follow, -c: a spider from the command line
+	render   renderOptions // --browser, --browser-url
+	rendered bool          // --render, or the spider's top-level render
 
 	spider *spider.Spider // loaded by PreRunE; nil until the page is fetched for --field and --follow
 	url    string         // target as a URL: a path becomes a file: URL
@@ -53,13 +55,19 @@ rule and the follow rules, as they would be written in a spider file, or
 		Args: func(_ *cobra.Command, args []string) error {
 			return opts.snip.checkArgs(args)
 		},
-		PreRunE: func(_ *cobra.Command, args []string) error {
+		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.target = args[0]
-				return opts.prepareSnippets()
+				if err := opts.prepareSnippets(); err != nil {
+					return err
+				}
+				return opts.prepareRender(cmd.Flags().Changed("render"))
 			}
 			opts.specPath, opts.target = args[0], args[1]
-			return opts.prepare()
+			if err := opts.prepare(); err != nil {
+				return err
+			}
+			return opts.prepareRender(cmd.Flags().Changed("render"))
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runParse(cmd.Context(), &opts, cmd.OutOrStdout())
@@ -70,6 +78,8 @@ rule and the follow rules, as they would be written in a spider file, or
 	f.BoolVar(&opts.sitemap, "sitemap", false, "read the page as a sitemap (or robots.txt), as for sitemap_urls")
 	f.DurationVar(&opts.timeout, "timeout", downloader.DefaultTimeout, "time limit for the request")
 	addSnippetFlags(f, &opts.snip)
+	f.BoolVar(&opts.rendered, "render", false, "render the page in a browser, with the spider's render settings (default: when the spider renders its start pages)")
+	addBrowserFlags(f, &opts.render)
 	return cmd
 }
 
@@ -155,7 +165,7 @@ func runParse(ctx context.Context, o *parseOptions, stdout io.Writer) error {
 	if o.sitemap {
 		req.Rule = spider.SitemapRule
 	}
-	resp, err := dl.Fetch(ctx, req)
+	resp, err := o.fetch(ctx, dl, req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return errInterrupted
@@ -179,6 +189,9 @@ func runParse(ctx context.Context, o *parseOptions, stdout io.Writer) error {
 		ct = "no content type"
 	}
 	fmt.Fprintf(w, "response\t%d, %s, %s\n", resp.Status, ct, plural(len(resp.Body), "byte", "bytes"))
+	if req.Render != nil {
+		fmt.Fprintf(w, "rendered\t%s captured\n", plural(len(resp.Captured), "response", "responses"))
+	}
 	switch {
 	case resp.Status < 200 || resp.Status > 299:
 		fmt.Fprintf(w, "not parsed\tstatus %d\n", resp.Status)

@@ -48,6 +48,7 @@ type runOptions struct {
 	engine           engine.Config     // flags bound straight in; Stats, Log, Canon set by run
 	download         downloader.Config // likewise; IdleConnsPerHost, CheckRedirect, Stats set by run
 	frontier         frontierOptions   // --frontier, --lease
+	render           renderOptions     // --render-workers, --browser, --browser-url
 
 	spider  *spider.Spider    // loaded and validated by PreRunE
 	level   slog.Level        // from logLevel, verbose and quiet
@@ -104,6 +105,7 @@ limit under --strict, 130 interrupted.`,
 	addEngineFlags(f, &opts.engine)
 	addDownloadFlags(f, &opts.download)
 	addFrontierFlags(f, &opts.frontier)
+	addRenderFlags(f, &opts.render)
 	groupFlags(f, runFlagGroups)
 	return cmd
 }
@@ -124,6 +126,9 @@ func (o *runOptions) prepare(flags *pflag.FlagSet) error {
 		return usageError{err}
 	}
 	if err := o.frontier.validate(flags); err != nil {
+		return usageError{err}
+	}
+	if err := o.render.check(o.spider); err != nil {
 		return usageError{err}
 	}
 	return nil
@@ -224,7 +229,9 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	if durable != nil {
 		ecfg.Frontier = durable
 	}
-	eng := engine.New(ecfg, sp, dl)
+	fetcher, closeRender := o.render.fetcher(sp, dl, dcfg.UserAgent, st, log)
+	defer closeRender()
+	eng := engine.New(ecfg, sp, fetcher)
 	warnNoItems(log, sp)
 
 	// crawlCtx ends the crawl at once: on a write failure, or when requests
