@@ -123,17 +123,19 @@ func TestSharedRedisRestart(t *testing.T) {
 		{"flushall", nil, "", func(t *testing.T, s *redistest.Server) { s.Do("FLUSHALL") }, lost},
 		{"aof restarted", []string{"--appendonly", "yes", "--appendfsync", "always"}, "", restart, ""},
 		// Longer than a call may wait for an answer: calls time out and
-		// are made again, and Redis runs each of them when it wakes.
-		{"paused", nil, "&read_timeout=200ms", func(t *testing.T, s *redistest.Server) {
+		// are made again, and Redis runs each of them when it wakes. (The
+		// read timeout is short, but not so short that a loaded machine
+		// times out the processes' first calls, which are not retried.)
+		{"paused", nil, "&read_timeout=500ms", func(t *testing.T, s *redistest.Server) {
 			s.Pause()
-			time.Sleep(time.Second)
+			time.Sleep(2 * time.Second)
 			s.Resume()
 		}, ""},
 		// Longer than the lease: the processes stop waiting, as they
 		// would for a Redis gone for good.
-		{"paused longer than the lease", nil, "&read_timeout=200ms", func(t *testing.T, s *redistest.Server) {
+		{"paused longer than the lease", nil, "&read_timeout=500ms", func(t *testing.T, s *redistest.Server) {
 			s.Pause()
-			time.Sleep(3 * time.Second)
+			time.Sleep(4 * time.Second)
 			s.Resume()
 		}, `^crawl: no answer from Redis at redis://127\.0\.0\.1:\d+ for 1s \(.*i/o timeout\): this process stopped; its crawl is kept in Redis: run the same command again once Redis is back$`},
 	}
