@@ -140,6 +140,10 @@ type Engine struct {
 	// being written; emit then keeps each page's items together.
 	committer Committer
 	emit      sync.Mutex
+	// keys is cfg.Frontier when it keeps the items' unique keys, and
+	// checker the spider that gives them (see KeyClaimer).
+	keys    KeyClaimer
+	checker ItemChecker
 
 	parsing *semaphore.Weighted // body bytes being parsed: Config.ParseMemory
 }
@@ -160,6 +164,8 @@ func New(cfg Config, s Spider, f Fetcher) *Engine {
 	}
 	e := &Engine{cfg: cfg, spider: s, fetcher: f, stop: make(chan struct{}), parsing: semaphore.NewWeighted(cfg.ParseMemory)}
 	e.committer, _ = cfg.Frontier.(Committer)
+	e.keys, _ = cfg.Frontier.(KeyClaimer)
+	e.checker, _ = s.(ItemChecker)
 	if cfg.Rate > 0 {
 		e.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
 	}
@@ -493,7 +499,11 @@ func (w *worker) run(ctx context.Context, reqs <-chan *downloader.Request) error
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			if err := w.emit(ctx, req, r.items); err != nil {
+			items, err := w.e.unique(ctx, req, r.items)
+			if err != nil {
+				return err
+			}
+			if err := w.emit(ctx, req, items); err != nil {
 				return err
 			}
 		}

@@ -329,7 +329,11 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		reason, err = eng.Run(crawlCtx, items)
 		return err
 	})
-	kept := pipeline.Filter(crawlCtx, items, sp.Check, st, log)
+	check := sp.Check
+	if _, ok := ecfg.Frontier.(engine.KeyClaimer); ok {
+		check = sp.Validate // the engine claims unique keys from the frontier
+	}
+	kept := pipeline.Filter(crawlCtx, items, check, st, log)
 	if o.maxItems > 0 {
 		kept = pipeline.Limit(crawlCtx, kept, o.maxItems, func() { eng.Stop(reasonMaxItems) }, st)
 	}

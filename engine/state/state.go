@@ -3,7 +3,7 @@
 // it stopped when it is run again with the same directory, like Scrapy's
 // JOBDIR.
 //
-// The directory holds one bbolt file, crawl.db, with three buckets:
+// The directory holds one bbolt file, crawl.db, with four buckets:
 //
 //	pending  fingerprint → sequence number, encoded request: every request
 //	         queued or in flight, which the next run fetches
@@ -11,6 +11,8 @@
 //	         page reached through a redirect
 //	meta     the spider and output the directory belongs to, how many start
 //	         requests were taken, the output's committed length, the stats
+//	unique   unique key → fingerprint of the page whose item kept it: the
+//	         keys of items written (see uniqueKeys)
 //
 // Changes are logged in memory, in the order they happen, and written to
 // the file in one transaction at each commit of a page and every Interval,
@@ -113,6 +115,7 @@ type Frontier struct {
 	mu       sync.Mutex // guards what the scheduler and the output goroutine share
 	ops      []op       // changes not yet written, in order
 	claims   map[uint64]uint64
+	keys     uniqueKeys
 	position func() int64
 	err      error // first failure to write; it sticks
 
@@ -134,6 +137,7 @@ const (
 	opSeen          // a page reached through a redirect is seen
 	opStarts        // n start requests have been taken
 	opOffset        // the output's committed length is n
+	opUnique        // the unique key fp belongs to the page n
 )
 
 // Open opens or creates the store in dir and rebuilds the frontier from
@@ -178,7 +182,7 @@ func Open(dir string, o Options) (*Frontier, error) {
 func (f *Frontier) load(dir string) error {
 	pending := 0
 	err := f.db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketPending, bucketSeen, bucketMeta} {
+		for _, b := range [][]byte{bucketPending, bucketSeen, bucketMeta, bucketUnique} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -211,6 +215,9 @@ func (f *Frontier) load(dir string) error {
 			for k, v := range snap {
 				f.opts.Stats.Add(k, v)
 			}
+		}
+		if err := f.keys.load(tx); err != nil {
+			return err
 		}
 		if err := tx.Bucket(bucketSeen).ForEach(func(k, _ []byte) error {
 			f.mem.See(binary.BigEndian.Uint64(k))
@@ -330,6 +337,7 @@ func (f *Frontier) Commit(req *downloader.Request) error {
 		delete(f.claims, fp)
 		f.ops = append(f.ops, op{kind: opSeen, fp: claimed})
 	}
+	f.ops = f.keys.commit(fp, f.ops)
 	if f.position != nil {
 		if n := f.position(); n >= 0 {
 			f.ops = append(f.ops, op{kind: opOffset, n: n})
@@ -436,6 +444,8 @@ func (f *Frontier) write(sync, force bool) {
 				err = meta.Put(keyStarts, binary.BigEndian.AppendUint64(nil, uint64(o.n)))
 			case opOffset:
 				err = meta.Put(keyOffset, binary.BigEndian.AppendUint64(nil, uint64(o.n)))
+			case opUnique:
+				err = tx.Bucket(bucketUnique).Put(key[:], binary.BigEndian.AppendUint64(nil, uint64(o.n)))
 			}
 			if err != nil {
 				return err
@@ -492,3 +502,4 @@ func getUint(b []byte) uint64 {
 
 var _ engine.Committer = (*Frontier)(nil)
 var _ engine.Starter = (*Frontier)(nil)
+var _ engine.KeyClaimer = (*Frontier)(nil)
