@@ -103,6 +103,7 @@ type Options struct {
 type Frontier struct {
 	mem  *engine.MemoryFrontier
 	db   *bbolt.DB
+	path string // of the store, for errors
 	opts Options
 
 	taken  int64 // start requests taken by earlier runs
@@ -153,16 +154,15 @@ func Open(dir string, o Options) (*Frontier, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	db, err := bbolt.Open(filepath.Join(dir, FileName), 0o644, &bbolt.Options{Timeout: time.Second})
-	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, fmt.Errorf("state directory %s is in use by another crawl", dir)
-	}
+	path := filepath.Join(dir, FileName)
+	db, err := openStore(dir, path)
 	if err != nil {
-		return nil, fmt.Errorf("open state in %s: %w", dir, err)
+		return nil, err
 	}
 	f := &Frontier{
 		mem:    engine.NewMemoryFrontier(o.Politeness, o.QueueMemory, o.SpillDir, o.Order),
 		db:     db,
+		path:   path,
 		opts:   o,
 		claims: make(map[uint64]uint64),
 		stop:   make(chan struct{}),
@@ -170,7 +170,7 @@ func Open(dir string, o Options) (*Frontier, error) {
 	}
 	if err := f.load(dir); err != nil {
 		f.mem.Close()
-		db.Close()
+		closeStore(db, path, err)
 		return nil, err
 	}
 	go f.writeEvery(o.Interval)
@@ -181,7 +181,7 @@ func Open(dir string, o Options) (*Frontier, error) {
 // frontier from it.
 func (f *Frontier) load(dir string) error {
 	pending := 0
-	err := f.db.Update(func(tx *bbolt.Tx) error {
+	err := f.update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketPending, bucketSeen, bucketMeta, bucketUnique} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -256,6 +256,9 @@ func (f *Frontier) load(dir string) error {
 		pending = len(order)
 		return nil
 	})
+	if damaged := (*DamagedError)(nil); errors.As(err, &damaged) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("read state in %s: %w", dir, err)
 	}
@@ -419,13 +422,13 @@ func (f *Frontier) write(sync, force bool) {
 	}
 	if len(ops) == 0 && !force {
 		if sync && f.unsynced {
-			f.fail(f.db.Sync())
+			f.fail(guard(f.path, f.db.Sync))
 			f.unsynced = false
 		}
 		return
 	}
 	f.db.NoSync = !sync
-	err := f.db.Update(func(tx *bbolt.Tx) error {
+	err := f.update(func(tx *bbolt.Tx) error {
 		pend, seen, meta := tx.Bucket(bucketPending), tx.Bucket(bucketSeen), tx.Bucket(bucketMeta)
 		var key [8]byte
 		for _, o := range ops {
@@ -483,8 +486,9 @@ func (f *Frontier) Close() error {
 	<-f.done
 	f.write(true, true)
 	f.mem.Close()
-	err := f.db.Close()
-	if ferr := f.failed(); ferr != nil {
+	ferr := f.failed()
+	err := closeStore(f.db, f.path, ferr)
+	if ferr != nil {
 		return ferr
 	}
 	if err != nil {
