@@ -144,6 +144,8 @@ type Engine struct {
 	// checker the spider that gives them (see KeyClaimer).
 	keys    KeyClaimer
 	checker ItemChecker
+	// commitFailed is set by the first failed commit, the one logged.
+	commitFailed atomic.Bool
 
 	parsing *semaphore.Weighted // body bytes being parsed: Config.ParseMemory
 }
@@ -533,7 +535,10 @@ func (w *worker) emit(ctx context.Context, req *downloader.Request, items []*ite
 // fetched again by the next run, never lost.
 func (e *Engine) commit(req *downloader.Request) {
 	if err := e.committer.Commit(req); err != nil {
-		e.cfg.Log.Error("record a page as done", "url", req.URL, "error", err)
+		// The pages in flight fail alike: one line says it.
+		if e.commitFailed.CompareAndSwap(false, true) {
+			e.cfg.Log.Error("record a page as done: stopping the crawl", "url", req.URL, "error", err)
+		}
 		e.Stop(CommitFailed)
 	}
 }

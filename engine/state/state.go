@@ -374,15 +374,17 @@ func (f *Frontier) StartTaken(context.Context) error {
 }
 
 // StartsDone implements engine.Starter.
-func (f *Frontier) StartsDone(context.Context) error { return f.failed() }
+func (f *Frontier) StartsDone(context.Context) error { return nil }
 
-// log appends o to the changes to write and returns the first failure to
-// write, if any.
+// log appends o to the changes to write. It never fails: a failure to
+// write (a full disk, say) is reported by the next Commit, which stops the
+// crawl gracefully with engine.CommitFailed, and by Close; were Add to
+// report it, the scheduler would end the crawl at once, as cancelled.
 func (f *Frontier) log(o op) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ops = append(f.ops, o)
-	return f.err
+	return nil
 }
 
 func (f *Frontier) failed() error {
