@@ -2,6 +2,8 @@ package shared
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 
@@ -36,5 +38,30 @@ func TestClaimKeys(t *testing.T) {
 		if !slices.Equal(fresh, tc.want) {
 			t.Errorf("claim %d, keys %v: %v, want %v", i, tc.keys, fresh, tc.want)
 		}
+	}
+}
+
+// BenchmarkClaimKeys measures the claim of a page's unique keys in Redis,
+// one script call per page, with one and with ten keys.
+func BenchmarkClaimKeys(b *testing.B) {
+	f, err := Open(context.Background(), redistest.URL(b), Options{Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	for _, n := range []int{1, 10} {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			keys, fresh := make([]uint64, n), make([]bool, n)
+			var page uint64
+			for b.Loop() {
+				page++
+				for i := range keys {
+					keys[i] = page<<8 | uint64(i) | uint64(n)<<40
+				}
+				if err := f.ClaimKeys(context.Background(), page, keys, fresh); err != nil || !fresh[0] {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

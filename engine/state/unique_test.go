@@ -72,3 +72,21 @@ func (f *Frontier) abandon() {
 		panic(fmt.Sprint("close store: ", err))
 	}
 }
+
+// BenchmarkClaimKeys measures the claim of a page's unique key, one new
+// key per page: what --state adds to a page of a spider with unique.
+func BenchmarkClaimKeys(b *testing.B) {
+	f, err := Open(b.TempDir(), Options{Spider: "shop", Output: "/out.jsonl"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	fresh := make([]bool, 1)
+	var i uint64
+	for b.Loop() {
+		i++
+		if err := f.ClaimKeys(ctx, i, []uint64{i * 0x9E3779B97F4A7C15}, fresh); err != nil || !fresh[0] {
+			b.Fatal(err)
+		}
+	}
+}
