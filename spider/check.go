@@ -36,7 +36,10 @@ const (
 // Items of rules the spider does not have pass.
 //
 // Check remembers the 64-bit fingerprints of the unique keys it has seen
-// (xxHash of the values), not the values. It is safe for concurrent use.
+// (xxHash of the values), not the values, in memory: for one run of one
+// process. A crawl whose state outlives the process (--state, --frontier)
+// checks items with Validate instead and keeps UniqueKey with that state.
+// It is safe for concurrent use.
 func (s *Spider) Check(it *item.Item) error {
 	r := s.rule(it.Rule)
 	if r == nil {
