@@ -383,6 +383,8 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("%w (items written before the failure: %d)", writeErr, st.Get(stats.ItemsWritten))
 	case closeErr != nil:
 		return fmt.Errorf("close output: %w", closeErr)
+	case stateErr != nil && errors.As(stateErr, new(*state.DamagedError)):
+		return stateErr // it says what to do
 	case stateErr != nil:
 		return fmt.Errorf("%w (the next run fetches again what was not recorded)", stateErr)
 	case reason == engine.Interrupted || ctx.Err() != nil:

@@ -60,12 +60,15 @@ func TestDamagedState(t *testing.T) {
 	origOut := filepath.Join(dir, "orig.jsonl")
 	cmd := command("run", spec, "-o", origOut, "--state", orig, "--workers", "2", "--log-level", "warn")
 	kill := func(n int64) {
-		if n == 100 {
+		if n >= 100 {
 			cmd.Process.Signal(syscall.SIGKILL)
 		}
 	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	site.onFetch.Store(&kill)
-	if err := cmd.Run(); err == nil {
+	if err := cmd.Wait(); err == nil {
 		t.Fatal("the crawl finished before it was killed")
 	}
 	site.onFetch.Store(nil)

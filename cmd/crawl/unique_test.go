@@ -33,8 +33,9 @@ func (s *skuSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	n := s.total.Add(1)
 	if f := s.onFetch.Load(); f != nil {
-		(*f)(s.total.Add(1))
+		(*f)(n)
 	}
 	var i, k int
 	if _, err := fmt.Sscanf(r.URL.Path, "/item/%d-%d", &i, &k); err == nil {
