@@ -64,6 +64,9 @@ func (e *Engine) unique(ctx context.Context, req *downloader.Request, items []*i
 		which []int // the index in items of each key
 	)
 	for i, it := range items {
+		if _, ok := e.checker.UniqueKey(it); !ok {
+			continue // no key, nor will it have one: Validate only removes fields
+		}
 		if e.checker.Validate(it) != nil {
 			continue // dropped by the pipeline's check, without a claim
 		}
