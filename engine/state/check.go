@@ -116,7 +116,7 @@ func checkFile(path string) error {
 func readMeta(head []byte, off int) (meta, error) {
 	const fields = pageHeader + metaSumOffset + 8
 	if off < 0 || off+fields > len(head) {
-		return meta{}, errors.New("file too short for a meta page")
+		return meta{}, fmt.Errorf("%d bytes, too short to be a crawl state store", len(head))
 	}
 	b := head[off+pageHeader : off+fields]
 	le := binary.LittleEndian
