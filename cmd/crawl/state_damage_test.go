@@ -180,3 +180,75 @@ func checkSKUs(t *testing.T, path string, n int) {
 		t.Errorf("%d SKUs in the output, want %d", len(count), n)
 	}
 }
+
+// TestUnreadableState gives the crawl a store it may not open: one line
+// names the store and what to do, exit status 2, the output unchanged.
+// Not a damaged store: the same directory serves again once readable.
+// Root may open any file, so as root the crawl runs as user nobody, from
+// a copy of the test binary that nobody may run.
+func TestUnreadableState(t *testing.T) {
+	srv, _ := pageServer(t)
+	dir := t.TempDir()
+	spec := writeSpec(t, dir, "start_urls: [\"{{URL}}/p/7\"]\nitems: [{fields: {title: \"h1::text\"}}]\n", srv.URL)
+	out := filepath.Join(dir, "items.jsonl")
+	stateDir := filepath.Join(dir, "state")
+	if r := runCrawl(t, nil, "run", spec, "-o", out, "--state", stateDir); r.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
+	}
+	output, _ := os.ReadFile(out)
+	db := filepath.Join(stateDir, "crawl.db")
+	if err := os.Chmod(db, 0); err != nil {
+		t.Fatal(err)
+	}
+	cmd := command("run", spec, "-o", out, "--state", stateDir)
+	if os.Geteuid() == 0 {
+		// nobody must reach the binary, the spider and the store.
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin, err := os.ReadFile(exe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copyPath := filepath.Join(dir, "crawl.test")
+		if err := os.WriteFile(copyPath, bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// Only directories of the test's own: the system's temporary
+		// directory must already let others in.
+		for d := dir; strings.HasPrefix(d, os.TempDir()+string(filepath.Separator)); d = filepath.Dir(d) {
+			if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o005 != 0o005 {
+				if err := os.Chmod(d, fi.Mode().Perm()|0o005); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		cmd.Path, cmd.Args[0] = copyPath, copyPath
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	code := cmd.ProcessState.ExitCode()
+	if err != nil && code < 0 {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if code != 2 || len(lines) != 1 || !strings.Contains(stderr.String(), db) || !strings.Contains(stderr.String(), "permission denied") ||
+		!strings.Contains(stderr.String(), "give this user access to it, or use another --state directory") {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and one line naming %s", code, stderr.String(), db)
+	}
+	if after, _ := os.ReadFile(out); !bytes.Equal(after, output) {
+		t.Errorf("the output changed: %q, was %q", after, output)
+	}
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCrawl(t, nil, "run", spec, "-o", out, "--state", stateDir); r.code != 0 {
+		t.Errorf("readable again: exit %d\n%s", r.code, r.stderr)
+	}
+	if after, _ := os.ReadFile(out); !bytes.Equal(after, output) {
+		t.Errorf("the finished crawl run again changed the output: %q, was %q", after, output)
+	}
+}

@@ -76,7 +76,10 @@ func checkFile(path string) error {
 	if fi.Size() == 0 {
 		return &DamagedError{Path: path, Problem: "the file is empty"}
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if pe := (*fs.PathError)(nil); errors.Is(err, fs.ErrPermission) && errors.As(err, &pe) {
+		return fmt.Errorf("state store %s cannot be opened for reading and writing (%w): give this user access to it, or use another --state directory", path, pe.Err)
+	}
 	if err != nil {
 		return &DamagedError{Path: path, Problem: err.Error()}
 	}
