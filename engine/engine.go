@@ -140,6 +140,12 @@ type Engine struct {
 	// being written; emit then keeps each page's items together.
 	committer Committer
 	emit      sync.Mutex
+	// keys is cfg.Frontier when it keeps the items' unique keys, and
+	// checker the spider that gives them (see KeyClaimer).
+	keys    KeyClaimer
+	checker ItemChecker
+	// commitFailed is set by the first failed commit, the one logged.
+	commitFailed atomic.Bool
 
 	parsing *semaphore.Weighted // body bytes being parsed: Config.ParseMemory
 }
@@ -160,6 +166,8 @@ func New(cfg Config, s Spider, f Fetcher) *Engine {
 	}
 	e := &Engine{cfg: cfg, spider: s, fetcher: f, stop: make(chan struct{}), parsing: semaphore.NewWeighted(cfg.ParseMemory)}
 	e.committer, _ = cfg.Frontier.(Committer)
+	e.keys, _ = cfg.Frontier.(KeyClaimer)
+	e.checker, _ = s.(ItemChecker)
 	if cfg.Rate > 0 {
 		e.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
 	}
@@ -493,7 +501,11 @@ func (w *worker) run(ctx context.Context, reqs <-chan *downloader.Request) error
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			if err := w.emit(ctx, req, r.items); err != nil {
+			items, err := w.e.unique(ctx, req, r.items)
+			if err != nil {
+				return err
+			}
+			if err := w.emit(ctx, req, items); err != nil {
 				return err
 			}
 		}
@@ -523,7 +535,10 @@ func (w *worker) emit(ctx context.Context, req *downloader.Request, items []*ite
 // fetched again by the next run, never lost.
 func (e *Engine) commit(req *downloader.Request) {
 	if err := e.committer.Commit(req); err != nil {
-		e.cfg.Log.Error("record a page as done", "url", req.URL, "error", err)
+		// The pages in flight fail alike: one line says it.
+		if e.commitFailed.CompareAndSwap(false, true) {
+			e.cfg.Log.Error("record a page as done: stopping the crawl", "url", req.URL, "error", err)
+		}
 		e.Stop(CommitFailed)
 	}
 }

@@ -10,8 +10,8 @@ import (
 // Frontier is the state that decides what a crawl fetches next: the
 // requests waiting to be fetched, the set of requests already seen, and
 // each host's politeness. The engine's scheduler goroutine calls its
-// methods one at a time; only Commit (of a Committer) may be called from
-// another goroutine.
+// methods one at a time; only Commit (of a Committer) and ClaimKeys (of a
+// KeyClaimer) may be called from other goroutines.
 //
 // Three implementations exist: NewMemoryFrontier keeps everything in this
 // process (the default); package engine/state keeps it in a directory as

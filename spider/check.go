@@ -36,7 +36,10 @@ const (
 // Items of rules the spider does not have pass.
 //
 // Check remembers the 64-bit fingerprints of the unique keys it has seen
-// (xxHash of the values), not the values. It is safe for concurrent use.
+// (xxHash of the values), not the values, in memory: for one run of one
+// process. A crawl whose state outlives the process (--state, --frontier)
+// checks items with Validate instead and keeps UniqueKey with that state.
+// It is safe for concurrent use.
 func (s *Spider) Check(it *item.Item) error {
 	r := s.rule(it.Rule)
 	if r == nil {
@@ -53,6 +56,33 @@ func (s *Spider) Check(it *item.Item) error {
 		return &pipeline.Drop{Reason: DropDuplicate, Detail: it.Rule + ": " + r.describeKey(it)}
 	}
 	return nil
+}
+
+// Validate is the part of Check that looks at the item alone: it drops
+// items with a bad or missing required field, and removes fields that did
+// not convert, as Check does, but it claims no unique key. A crawl that
+// keeps its unique keys elsewhere (with a --state directory or a shared
+// frontier) checks items with Validate and asks its store about UniqueKey.
+// Validate may be called again on an item it kept: it then keeps it again
+// and counts nothing twice. It is safe for concurrent use.
+func (s *Spider) Validate(it *item.Item) error {
+	r := s.rule(it.Rule)
+	if r == nil {
+		return nil
+	}
+	return r.validate(it, s)
+}
+
+// UniqueKey returns the 64-bit fingerprint of the item's unique key, the
+// values of its rule's unique fields with the rule's name, which Check
+// remembers; ok is false when the item's rule has no unique fields or the
+// item lacks one of them. Call it after Validate, which may remove fields.
+func (s *Spider) UniqueKey(it *item.Item) (key uint64, ok bool) {
+	r := s.rule(it.Rule)
+	if r == nil || r.seen == nil {
+		return 0, false
+	}
+	return r.key(it)
 }
 
 // validate is the part of Check that looks at the item alone: bad types

@@ -274,7 +274,11 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		reason, err = eng.Run(crawlCtx, items)
 		return err
 	})
-	kept := pipeline.Filter(crawlCtx, items, sp.Check, st, log)
+	check := sp.Check
+	if _, ok := ecfg.Frontier.(engine.KeyClaimer); ok {
+		check = sp.Validate // the engine claims unique keys from the frontier
+	}
+	kept := pipeline.Filter(crawlCtx, items, check, st, log)
 	if o.maxItems > 0 {
 		kept = pipeline.Limit(crawlCtx, kept, o.maxItems, func() { eng.Stop(reasonMaxItems) }, st)
 	}
@@ -338,6 +342,8 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("%w (items written before the failure: %d)", writeErr, st.Get(stats.ItemsWritten))
 	case closeErr != nil:
 		return fmt.Errorf("close output: %w", closeErr)
+	case stateErr != nil && errors.As(stateErr, new(*state.DamagedError)):
+		return stateErr // it says what to do
 	case stateErr != nil:
 		return fmt.Errorf("%w (the next run fetches again what was not recorded)", stateErr)
 	case reason == engine.Interrupted || ctx.Err() != nil:

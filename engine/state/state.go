@@ -3,7 +3,7 @@
 // it stopped when it is run again with the same directory, like Scrapy's
 // JOBDIR.
 //
-// The directory holds one bbolt file, crawl.db, with three buckets:
+// The directory holds one bbolt file, crawl.db, with four buckets:
 //
 //	pending  fingerprint → sequence number, encoded request: every request
 //	         queued or in flight, which the next run fetches
@@ -11,6 +11,8 @@
 //	         page reached through a redirect
 //	meta     the spider and output the directory belongs to, how many start
 //	         requests were taken, the output's committed length, the stats
+//	unique   unique key → fingerprint of the page whose item kept it: the
+//	         keys of items written (see uniqueKeys)
 //
 // Changes are logged in memory, in the order they happen, and written to
 // the file in one transaction at each commit of a page and every Interval,
@@ -101,6 +103,7 @@ type Options struct {
 type Frontier struct {
 	mem  *engine.MemoryFrontier
 	db   *bbolt.DB
+	path string // of the store, for errors
 	opts Options
 
 	taken  int64 // start requests taken by earlier runs
@@ -113,6 +116,7 @@ type Frontier struct {
 	mu       sync.Mutex // guards what the scheduler and the output goroutine share
 	ops      []op       // changes not yet written, in order
 	claims   map[uint64]uint64
+	keys     uniqueKeys
 	position func() int64
 	err      error // first failure to write; it sticks
 
@@ -134,6 +138,7 @@ const (
 	opSeen          // a page reached through a redirect is seen
 	opStarts        // n start requests have been taken
 	opOffset        // the output's committed length is n
+	opUnique        // the unique key fp belongs to the page n
 )
 
 // Open opens or creates the store in dir and rebuilds the frontier from
@@ -149,16 +154,15 @@ func Open(dir string, o Options) (*Frontier, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	db, err := bbolt.Open(filepath.Join(dir, FileName), 0o644, &bbolt.Options{Timeout: time.Second})
-	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, fmt.Errorf("state directory %s is in use by another crawl", dir)
-	}
+	path := filepath.Join(dir, FileName)
+	db, err := openStore(dir, path)
 	if err != nil {
-		return nil, fmt.Errorf("open state in %s: %w", dir, err)
+		return nil, err
 	}
 	f := &Frontier{
 		mem:    engine.NewMemoryFrontier(o.Politeness, o.QueueMemory, o.SpillDir, o.Order),
 		db:     db,
+		path:   path,
 		opts:   o,
 		claims: make(map[uint64]uint64),
 		stop:   make(chan struct{}),
@@ -166,7 +170,7 @@ func Open(dir string, o Options) (*Frontier, error) {
 	}
 	if err := f.load(dir); err != nil {
 		f.mem.Close()
-		db.Close()
+		closeStore(db, path, err)
 		return nil, err
 	}
 	go f.writeEvery(o.Interval)
@@ -177,8 +181,8 @@ func Open(dir string, o Options) (*Frontier, error) {
 // frontier from it.
 func (f *Frontier) load(dir string) error {
 	pending := 0
-	err := f.db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketPending, bucketSeen, bucketMeta} {
+	err := f.update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketPending, bucketSeen, bucketMeta, bucketUnique} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -211,6 +215,9 @@ func (f *Frontier) load(dir string) error {
 			for k, v := range snap {
 				f.opts.Stats.Add(k, v)
 			}
+		}
+		if err := f.keys.load(tx); err != nil {
+			return err
 		}
 		if err := tx.Bucket(bucketSeen).ForEach(func(k, _ []byte) error {
 			f.mem.See(binary.BigEndian.Uint64(k))
@@ -249,6 +256,9 @@ func (f *Frontier) load(dir string) error {
 		pending = len(order)
 		return nil
 	})
+	if damaged := (*DamagedError)(nil); errors.As(err, &damaged) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("read state in %s: %w", dir, err)
 	}
@@ -330,6 +340,7 @@ func (f *Frontier) Commit(req *downloader.Request) error {
 		delete(f.claims, fp)
 		f.ops = append(f.ops, op{kind: opSeen, fp: claimed})
 	}
+	f.ops = f.keys.commit(fp, f.ops)
 	if f.position != nil {
 		if n := f.position(); n >= 0 {
 			f.ops = append(f.ops, op{kind: opOffset, n: n})
@@ -363,15 +374,17 @@ func (f *Frontier) StartTaken(context.Context) error {
 }
 
 // StartsDone implements engine.Starter.
-func (f *Frontier) StartsDone(context.Context) error { return f.failed() }
+func (f *Frontier) StartsDone(context.Context) error { return nil }
 
-// log appends o to the changes to write and returns the first failure to
-// write, if any.
+// log appends o to the changes to write. It never fails: a failure to
+// write (a full disk, say) is reported by the next Commit, which stops the
+// crawl gracefully with engine.CommitFailed, and by Close; were Add to
+// report it, the scheduler would end the crawl at once, as cancelled.
 func (f *Frontier) log(o op) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ops = append(f.ops, o)
-	return f.err
+	return nil
 }
 
 func (f *Frontier) failed() error {
@@ -411,13 +424,13 @@ func (f *Frontier) write(sync, force bool) {
 	}
 	if len(ops) == 0 && !force {
 		if sync && f.unsynced {
-			f.fail(f.db.Sync())
+			f.fail(guard(f.path, f.db.Sync))
 			f.unsynced = false
 		}
 		return
 	}
 	f.db.NoSync = !sync
-	err := f.db.Update(func(tx *bbolt.Tx) error {
+	err := f.update(func(tx *bbolt.Tx) error {
 		pend, seen, meta := tx.Bucket(bucketPending), tx.Bucket(bucketSeen), tx.Bucket(bucketMeta)
 		var key [8]byte
 		for _, o := range ops {
@@ -436,6 +449,8 @@ func (f *Frontier) write(sync, force bool) {
 				err = meta.Put(keyStarts, binary.BigEndian.AppendUint64(nil, uint64(o.n)))
 			case opOffset:
 				err = meta.Put(keyOffset, binary.BigEndian.AppendUint64(nil, uint64(o.n)))
+			case opUnique:
+				err = tx.Bucket(bucketUnique).Put(key[:], binary.BigEndian.AppendUint64(nil, uint64(o.n)))
 			}
 			if err != nil {
 				return err
@@ -473,8 +488,9 @@ func (f *Frontier) Close() error {
 	<-f.done
 	f.write(true, true)
 	f.mem.Close()
-	err := f.db.Close()
-	if ferr := f.failed(); ferr != nil {
+	ferr := f.failed()
+	err := closeStore(f.db, f.path, ferr)
+	if ferr != nil {
 		return ferr
 	}
 	if err != nil {
@@ -492,3 +508,4 @@ func getUint(b []byte) uint64 {
 
 var _ engine.Committer = (*Frontier)(nil)
 var _ engine.Starter = (*Frontier)(nil)
+var _ engine.KeyClaimer = (*Frontier)(nil)
