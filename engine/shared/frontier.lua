@@ -25,6 +25,9 @@
 --   P.."since"     the same processes, scored by when they began to wait
 --   P.."claim:"..fingerprint  who claimed a page reached by a redirect, for
 --                  a lease, so that a claim made again is known
+--   P.."unique"    hash of the unique keys of the items written: key ->
+--                  the fingerprint of the page that claimed it (8 bytes),
+--                  then the name of its process
 --
 -- Every call but open carries the crawl's id and how many of its calls the
 -- process has seen answered. A crawl whose id is gone, or another, vanished
@@ -416,6 +419,25 @@ elseif cmd == 'beat' then
     redis.call('SREM', FEEDING, proc)
   end
   return queued()
+elseif cmd == 'unique' then
+  -- The unique keys of one page's items, each once: ARGV[12] the page's
+  -- fingerprint, the keys from ARGV[13]. A key is the page's when nobody
+  -- claimed it or the same page did: in this process, this very call made
+  -- again after a timeout; in another, a process that died before the page
+  -- was committed, so that this one fetches it again. One 1 (keep the
+  -- item) or 0 (a duplicate) per key.
+  local U, page = P .. 'unique', ARGV[12]
+  local out = {}
+  for i = 13, #ARGV do
+    local v = redis.call('HGET', U, ARGV[i])
+    if not v or string.sub(v, 1, 8) == page then
+      redis.call('HSET', U, ARGV[i], page .. proc)
+      out[#out + 1] = 1
+    else
+      out[#out + 1] = 0
+    end
+  end
+  return out
 elseif cmd == 'close' then
   -- Requests to finish from ARGV[12].
   finishAll(12)

@@ -2,6 +2,7 @@ package shared
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,8 +13,8 @@ import (
 
 // TestClaimKeys checks the unique keys of a shared crawl: the first page
 // to claim a key keeps it, in every process; the same page claims it
-// again only in another process, which fetches it again after the first
-// died.
+// again, whether the call is made again in its process (after a timeout)
+// or the page is fetched again in another (after the first died).
 func TestClaimKeys(t *testing.T) {
 	u := redistest.URL(t)
 	p1, p2 := open(t, u, Options{}), open(t, u, Options{})
@@ -27,7 +28,7 @@ func TestClaimKeys(t *testing.T) {
 		{p1, a, []uint64{1, 2, 1}, []bool{true, true, false}}, // a key twice on a page
 		{p1, b, []uint64{2, 3}, []bool{false, true}},          // another page
 		{p2, b, []uint64{1, 4}, []bool{false, true}},          // another process
-		{p1, a, []uint64{1}, []bool{false}},                   // the page again, same process
+		{p1, a, []uint64{1, 1}, []bool{true, false}},          // the call made again
 		{p2, a, []uint64{1, 2, 3}, []bool{true, true, false}}, // the page again, elsewhere
 		{p1, a, []uint64{1}, []bool{true}},                    // and back
 	} {
@@ -63,5 +64,26 @@ func BenchmarkClaimKeys(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestClaimKeysLost: a claim made after Redis lost the crawl fails with
+// ErrLost and writes nothing, rather than starting a new set of keys in an
+// emptied Redis as if none had been claimed.
+func TestClaimKeysLost(t *testing.T) {
+	s := redistest.Start(t)
+	f := open(t, s.URL(t), Options{})
+	page := fp(t, "http://a.test/a")
+	fresh := make([]bool, 1)
+	if err := f.ClaimKeys(context.Background(), page, []uint64{7}, fresh); err != nil || !fresh[0] {
+		t.Fatalf("first claim: %v, %v; want fresh", fresh, err)
+	}
+	s.Do("FLUSHALL")
+	err := f.ClaimKeys(context.Background(), page, []uint64{9}, fresh)
+	if !errors.Is(err, ErrLost) {
+		t.Fatalf("claim after FLUSHALL: %v, want ErrLost", err)
+	}
+	if n := s.Do("EXISTS", f.Key("unique")); fmt.Sprint(n) != "0" {
+		t.Errorf("the claim after FLUSHALL wrote its keys (EXISTS = %v)", n)
 	}
 }
