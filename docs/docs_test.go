@@ -351,3 +351,47 @@ func matchLine(want, got string) bool {
 	re.WriteString("$")
 	return regexp.MustCompile(re.String()).MatchString(strings.TrimRight(got, " "))
 }
+
+// TestNamedTestsExist: every test the docs name as proof of a promise
+// exists, so that a renamed or removed test cannot leave a promise
+// pointing at nothing.
+func TestNamedTestsExist(t *testing.T) {
+	defined := map[string]bool{}
+	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range testFunc.FindAllSubmatch(src, -1) {
+			defined[string(m[1])] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for _, file := range docFiles(t) {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range testName.FindAllSubmatch(src, -1) {
+			named++
+			if name := string(m[1]); !defined[name] {
+				t.Errorf("%s names %s, which no _test.go file defines", file, name)
+			}
+		}
+	}
+	if named < 10 {
+		t.Fatalf("only %d tests named in the docs: is the test reading them?", named)
+	}
+}
+
+var (
+	testFunc = regexp.MustCompile(`(?m)^func ((?:Test|Fuzz|Benchmark)\w+)\(`)
+	testName = regexp.MustCompile("`((?:Test|Fuzz)[A-Z]\\w*)")
+)
