@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,27 +12,6 @@ import (
 
 	"crawl/stats"
 )
-
-// smallFS mounts a tmpfs of size bytes on a new directory and returns it:
-// a real file system that fills up. It needs root; under CI a test that
-// cannot mount fails, elsewhere it is skipped.
-func smallFS(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		msg := "cannot mount a small tmpfs (run as root): " + strings.TrimSpace(string(out)) + ": " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
 
 // wholeItems counts the items in an output of the given format, failing
 // on any line that is not a whole item.
@@ -81,7 +59,7 @@ items: [{fields: {title: "h1::text", url: "@url", pad: {css: "a::attr(href)", al
 `, srv.URL)
 	for _, format := range []string{"jsonl", "csv", "json"} {
 		t.Run(format, func(t *testing.T) {
-			fs := smallFS(t, "96k")
+			fs := smallDisk(t, 96<<10)
 			out := filepath.Join(fs, "items."+format)
 			statsPath := filepath.Join(dir, format+".stats.json")
 			r := runCrawl(t, nil, "run", spec, "-o", out, "--stats", statsPath, "--workers", "4")

@@ -34,19 +34,18 @@ func printRuleHint(w io.Writer, rules []spider.RuleReport) {
 	fmt.Fprintf(w, "  (item rules %s scrape only the pages follow rules request for them: add --rule NAME to try one on this page)\n", strings.Join(names, ", "))
 }
 
-// fieldCounter is the output writer, counting the fields of each item it
-// writes for the summary's warnings about fields that are always empty.
-type fieldCounter struct {
-	pipeline.Writer
-	use *spider.FieldUse
-}
-
-func (w fieldCounter) Write(it *item.Item) error {
-	if err := w.Writer.Write(it); err != nil {
-		return err
+// countFields is check, counting the fields of each item it keeps for the
+// summary's warnings about fields that are always empty. (It is not a
+// wrapper of the writer, which would hide the writer's exact count of the
+// items that reached the output.) Filter calls it from one goroutine.
+func countFields(check pipeline.Check, use *spider.FieldUse) pipeline.Check {
+	return func(it *item.Item) error {
+		if err := check(it); err != nil {
+			return err
+		}
+		use.Add(it)
+		return nil
 	}
-	w.use.Add(it)
-	return nil
 }
 
 // warnEmptyFields reports each field that had no value in any item its

@@ -278,12 +278,12 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	if _, ok := ecfg.Frontier.(engine.KeyClaimer); ok {
 		check = sp.Validate // the engine claims unique keys from the frontier
 	}
-	kept := pipeline.Filter(crawlCtx, items, check, st, log)
+	fields := sp.FieldUse()
+	kept := pipeline.Filter(crawlCtx, items, countFields(check, fields), st, log)
 	if o.maxItems > 0 {
 		kept = pipeline.Limit(crawlCtx, kept, o.maxItems, func() { eng.Stop(reasonMaxItems) }, st)
 	}
-	fields := sp.FieldUse()
-	writeErr := pipeline.Write(kept, fieldCounter{w, fields}, st)
+	writeErr := pipeline.Write(kept, w, st)
 	if writeErr != nil {
 		abort()
 	}

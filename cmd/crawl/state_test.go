@@ -72,6 +72,53 @@ func (s *shopSite) titles() []string {
 	return want
 }
 
+// stopRepeatedly runs the crawl of args up to runs times, each run stopped
+// with the signal sig picks once the site (whose fetch count is total, and
+// which calls onFetch before each answer) has answered from first to
+// first+window-1 more requests; then, if no run finished, it runs the
+// crawl to its end. It returns how many runs were stopped.
+func stopRepeatedly(t *testing.T, args []string, total *atomic.Int64, onFetch *atomic.Pointer[func(n int64)],
+	runs int, first, window int64, sig func(run int, rng *rand.Rand) syscall.Signal) int {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	kills, finished := 0, false
+	for run := 0; run < runs && !finished; run++ {
+		cmd := command(args...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		s := sig(run, rng)
+		killAt := total.Load() + first + rng.Int64N(window)
+		var once sync.Once
+		kill := func(n int64) {
+			if n >= killAt {
+				once.Do(func() { cmd.Process.Signal(s) })
+			}
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		onFetch.Store(&kill)
+		err := cmd.Wait()
+		onFetch.Store(nil)
+		switch {
+		case err == nil:
+			finished = true
+		case cmd.ProcessState.Sys().(syscall.WaitStatus).Signaled() || cmd.ProcessState.ExitCode() == 130:
+			kills++
+		default:
+			t.Fatalf("run %d: %v\n%s", run, err, stderr.String())
+		}
+	}
+	if !finished {
+		if r := runCrawl(t, nil, args...); r.code != 0 {
+			t.Fatalf("last run: exit %d\n%s", r.code, r.stderr)
+		}
+	}
+	return kills
+}
+
 const shopSpec = `start_urls: ["{{URL}}/list/0"]
 follow: [{css: a}]
 items: [{urls: "/item/", fields: {title: "h1::text"}}]
@@ -93,45 +140,12 @@ func TestStateSurvivesKills(t *testing.T) {
 	const workers = 4
 	args := []string{"run", spec, "-o", out, "--state", stateDir, "--workers", fmt.Sprint(workers), "--log-level", "warn"}
 
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, seed))
-	kills, finished := 0, false
-	for run := 0; run < 12 && !finished; run++ {
-		cmd := command(args...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		sig := syscall.SIGKILL
+	kills := stopRepeatedly(t, args, &site.total, &site.onFetch, 12, 1, 40, func(_ int, rng *rand.Rand) syscall.Signal {
 		if rng.IntN(4) == 0 {
-			sig = syscall.SIGTERM // a graceful stop now and then
+			return syscall.SIGTERM // a graceful stop now and then
 		}
-		killAt := site.total.Load() + 1 + rng.Int64N(40)
-		var once sync.Once
-		kill := func(n int64) {
-			if n >= killAt {
-				once.Do(func() { cmd.Process.Signal(sig) })
-			}
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		site.onFetch.Store(&kill)
-		err := cmd.Wait()
-		site.onFetch.Store(nil)
-		switch {
-		case err == nil:
-			finished = true
-		case cmd.ProcessState.Sys().(syscall.WaitStatus).Signaled() || cmd.ProcessState.ExitCode() == 130:
-			kills++
-		default:
-			t.Fatalf("run %d: %v\n%s", run, err, stderr.String())
-		}
-	}
-	if !finished {
-		if r := runCrawl(t, nil, args...); r.code != 0 {
-			t.Fatalf("last run: exit %d\n%s", r.code, r.stderr)
-		}
-	}
+		return syscall.SIGKILL
+	})
 	if kills == 0 {
 		t.Fatal("no run was stopped: the test proves nothing")
 	}

@@ -9,11 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"crawl/engine/shared/redistest"
 )
@@ -92,45 +90,12 @@ func TestUniqueSurvivesKills(t *testing.T) {
 	out := filepath.Join(dir, "items.jsonl")
 	args := []string{"run", spec, "-o", out, "--state", filepath.Join(dir, "state"), "--workers", "4", "--log-level", "warn"}
 
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, seed))
-	kills, finished := 0, false
-	for run := 0; run < 10 && !finished; run++ {
-		cmd := command(args...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		sig := syscall.SIGKILL
+	kills := stopRepeatedly(t, args, &site.total, &site.onFetch, 10, 5, 30, func(run int, _ *rand.Rand) syscall.Signal {
 		if run%3 == 1 {
-			sig = syscall.SIGINT
+			return syscall.SIGINT
 		}
-		killAt := site.total.Load() + 5 + rng.Int64N(30)
-		var once sync.Once
-		kill := func(n int64) {
-			if n >= killAt {
-				once.Do(func() { cmd.Process.Signal(sig) })
-			}
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		site.onFetch.Store(&kill)
-		err := cmd.Wait()
-		site.onFetch.Store(nil)
-		switch {
-		case err == nil:
-			finished = true
-		case cmd.ProcessState.Sys().(syscall.WaitStatus).Signaled() || cmd.ProcessState.ExitCode() == 130:
-			kills++
-		default:
-			t.Fatalf("run %d: %v\n%s", run, err, stderr.String())
-		}
-	}
-	if !finished {
-		if r := runCrawl(t, nil, args...); r.code != 0 {
-			t.Fatalf("last run: exit %d\n%s", r.code, r.stderr)
-		}
-	}
+		return syscall.SIGKILL
+	})
 	if kills < 2 {
 		t.Fatalf("only %d runs were stopped: the test proves little", kills)
 	}
