@@ -20,6 +20,7 @@ type fetchOptions struct {
 	raw      bool              // --raw: the body's bytes as they came
 	headers  bool              // --headers: the response head instead of the body
 	download downloader.Config // the downloader flags of crawl run, bound straight in
+	render   pageRender        // --render, --browser, --browser-url
 
 	url string // target as a URL: a path becomes a file: URL
 }
@@ -34,6 +35,7 @@ flags (robots.txt, user agent, cookies, proxy, cache, timeouts, retries),
 and writes its body to standard output: an HTML page decoded to UTF-8, as
 the spider reads it, or with --raw the bytes the server sent (after undoing
 gzip, deflate or br). --headers writes the status and the headers instead.
+--render writes the page a headless Chromium built from it, scripts run.
 
 A URL on the command line is trusted as a start URL is: --deny-private
 keeps out only redirects from a public address to a private one.
@@ -44,6 +46,7 @@ answered 400 or above, as curl -f decides, in which case no body is
 written; 2 for bad flags.`,
 		Example: `  crawl fetch https://books.toscrape.com/ | less
   crawl fetch --headers https://books.toscrape.com/
+  crawl fetch --render https://quotes.toscrape.com/js/ | grep quote
   crawl fetch --raw --user-agent 'mybot/1.0' https://example.com/ > page.html`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -63,6 +66,7 @@ written; 2 for bad flags.`,
 	f.BoolVar(&opts.raw, "raw", false, "write the body as the server sent it, not decoded to UTF-8")
 	f.BoolVar(&opts.headers, "headers", false, "write the response's status and headers instead of its body")
 	addDownloadFlags(f, &opts.download)
+	addPageRenderFlags(f, &opts.render)
 	return cmd
 }
 
@@ -75,6 +79,12 @@ func (o *fetchOptions) prepare() error {
 		return usageError{err}
 	}
 	o.url = u
+	if o.render.on && o.raw {
+		return usageError{errors.New("--raw writes the bytes the server sent and --render the page a browser built: give one or the other")}
+	}
+	if err := o.render.prepare(o.url); err != nil {
+		return usageError{err}
+	}
 	return nil
 }
 
@@ -85,7 +95,8 @@ var errHTTPStatus = errors.New("HTTP status")
 func runFetch(ctx context.Context, o *fetchOptions, stdout, stderr io.Writer) error {
 	dl := downloader.New(o.download)
 	defer dl.Close()
-	resp, err := fetchPage(ctx, dl, o.url)
+	defer o.render.close()
+	resp, err := fetchPage(ctx, o.render.fetcher(dl, o.download.UserAgent), o.url)
 	if err != nil {
 		return err
 	}
@@ -115,7 +126,7 @@ func runFetch(ctx context.Context, o *fetchOptions, stdout, stderr io.Writer) er
 
 // fetchPage fetches one page given on the command line, trusted as a
 // start URL is, and says how to get past robots.txt when it is in the way.
-func fetchPage(ctx context.Context, dl *downloader.Downloader, url string) (*downloader.Response, error) {
+func fetchPage(ctx context.Context, dl pageFetcher, url string) (*downloader.Response, error) {
 	resp, err := dl.Fetch(ctx, &downloader.Request{URL: url})
 	switch {
 	case err == nil:

@@ -384,3 +384,43 @@ items: [{fields: {title: "h1.title::text", price: "span.price::text"}}]
 		})
 	}
 }
+
+// TestTryPageRender: crawl fetch and crawl shell with --render show the
+// page a script built; without it, the page the server sent. --render on
+// a file, or with --raw, is a usage error. (newRenderRun checks that no
+// browser is left.)
+func TestTryPageRender(t *testing.T) {
+	needBrowser(t)
+	site := newJSSite(t)
+	page := site.URL + "/inline.html"
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string // in stdout, or stderr for a failure
+		not  string
+	}{
+		{[]string{"fetch", page}, 0, `<div id="app">loading</div>`, `<div id="app"><h1`},
+		{[]string{"fetch", "--render", page}, 0, `<div id="app"><h1 class="title">built by a script</h1></div>`, "loading"},
+		{[]string{"shell", page, "-c", "h1.title::text"}, 1, "", "built by a script"},
+		{[]string{"shell", "--render", page, "-c", "h1.title::text"}, 0, "built by a script\n", ""},
+		{[]string{"fetch", "--render", "--raw", page}, 2, "--raw writes the bytes the server sent", ""},
+		{[]string{"shell", "--render", "testdata/render/inline.html", "-c", "h1"}, 2, "--render: only http(s) pages are rendered", ""},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			rr := newRenderRun(t)
+			cmd := command(tc.args...)
+			cmd.Env = rr.env()
+			var out, errb strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			cmd.Run()
+			r := result{cmd.ProcessState.ExitCode(), out.String(), errb.String()}
+			got := r.stdout
+			if tc.code != 0 {
+				got += r.stderr
+			}
+			if r.code != tc.code || !strings.Contains(got, tc.want) || tc.not != "" && strings.Contains(got, tc.not) {
+				t.Errorf("exit %d, want %d; output has %q, want %q and not %q; stderr:\n%s", r.code, tc.code, got, tc.want, tc.not, r.stderr)
+			}
+		})
+	}
+}

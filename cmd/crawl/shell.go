@@ -24,6 +24,7 @@ type shellOptions struct {
 	code     string            // -c: one line to run, then exit
 	json     bool              // --json: read every page as JSON
 	download downloader.Config // the downloader flags of crawl run, bound straight in
+	render   pageRender        // --render, --browser, --browser-url
 
 	url string // target as a URL: a path becomes a file: URL
 }
@@ -76,6 +77,9 @@ not be fetched, 2 for an invalid expression.`,
 				return usageError{err}
 			}
 			opts.url = u
+			if err := opts.render.prepare(u); err != nil {
+				return usageError{err}
+			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -86,6 +90,7 @@ not be fetched, 2 for an invalid expression.`,
 	f.StringVarP(&opts.code, "command", "c", "", "run `LINE` (an expression, a follow or headers) on the page, print its value and exit")
 	f.BoolVar(&opts.json, "json", false, "read pages as JSON whatever their content type, as response: json does")
 	addDownloadFlags(f, &opts.download)
+	addPageRenderFlags(f, &opts.render)
 	return cmd
 }
 
@@ -93,7 +98,8 @@ not be fetched, 2 for an invalid expression.`,
 func runShell(ctx context.Context, o *shellOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	dl := downloader.New(o.download)
 	defer dl.Close()
-	sh := &shell{dl: dl, out: stdout, note: stderr, oneShot: o.code != "", forceJSON: o.json}
+	defer o.render.close()
+	sh := &shell{dl: o.render.fetcher(dl, o.download.UserAgent), out: stdout, note: stderr, oneShot: o.code != "", forceJSON: o.json}
 	if err := sh.load(ctx, o.url); err != nil {
 		return err
 	}
@@ -108,7 +114,7 @@ func runShell(ctx context.Context, o *shellOptions, stdin io.Reader, stdout, std
 
 // shell is the state of `crawl shell`: the page, and where to write.
 type shell struct {
-	dl      *downloader.Downloader
+	dl      pageFetcher // the downloader, or with --render a browser behind it
 	resp    *downloader.Response
 	json    bool      // the page is read as JSON
 	out     io.Writer // values and links
