@@ -43,6 +43,7 @@ type compiler struct {
 
 	response responseKind // the response key, which decides how rules read
 	xpaths   *xpathSet    // the spider's XPath expressions
+	cssCount int          // the CSS selectors compiled
 }
 
 func newCompiler(filename string) *compiler {
@@ -196,6 +197,7 @@ func (c *compiler) compile(data []byte) *Spider {
 	s.chains = chainRules(s.follow)
 	s.found = new(sync.Pool)
 	s.xpaths.seal()
+	s.selectors = c.cssCount + len(s.xpaths.srcs)
 	return s
 }
 
@@ -500,6 +502,7 @@ func (c *compiler) css(n *yaml.Node, path, sel string) (*cssMatcher, bool) {
 		c.errorf(n, path, "invalid CSS selector %s: %v", quote(sel), err)
 		return nil, false
 	}
+	c.cssCount++
 	return compiled, true
 }
 

@@ -157,11 +157,14 @@ func TestSplitGroup(t *testing.T) {
 		{"div>p+p~a", "div '>' p '+' p '~' a", 0},
 		{" h2 , h3 ", "h2|h3", 0},
 		{"a, b c", "a|b ' ' c", 0},
-		{"p:not(a b, c) span", "p:not(a b, c) ' ' span", 2},
+		{"p:not(a, c) span", "p:not(a, c) ' ' span", 2},
 		{"a[title='x > y'] b", "a[title='x > y'] ' ' b", 2},
 		{":root .x [href]", ":root ' ' .x ' ' [href]", 3},
-		{`a\ b`, "", 0},
-		{"a /* c */ b", "", 0},
+		{`a\ b`, `a\ b`, 0},
+		{`.md\:flex  a`, `.md\:flex ' ' a`, 2},
+		{`#\31 23 a`, `#\31 23 ' ' a`, 2},
+		{`[title="a\"b c"] a`, `[title="a\"b c"] ' ' a`, 2},
+		{"a /* c */ b", "", 2}, // compileCSS takes the comment out first
 	} {
 		t.Run(tc.sel, func(t *testing.T) {
 			m, err := compileCSS(tc.sel)

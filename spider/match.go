@@ -1,0 +1,279 @@
+package spider
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+)
+
+// cssSeq is one selector of a group, split into compounds that cascadia
+// matches one element at a time, joined by combinators that a cssMemo
+// resolves.
+type cssSeq struct {
+	parts []cascadia.Selector // left to right, the subject last
+	combs []byte              // combs[i] joins parts[i] and parts[i+1]: ' ', '>', '+' or '~'
+}
+
+// needsMemo reports whether a selector has a combinator that makes
+// cascadia search: a descendant or a general sibling combinator. Without
+// one, cascadia checks one fixed element per combinator.
+func needsMemo(seqs []sequence) bool {
+	for _, s := range seqs {
+		if strings.ContainsAny(string(s.combinators), " ~") {
+			return true
+		}
+	}
+	return false
+}
+
+// compileSeqs compiles the compounds of each selector of a group.
+func compileSeqs(seqs []sequence) ([]*cssSeq, error) {
+	out := make([]*cssSeq, 0, len(seqs))
+	for _, s := range seqs {
+		q := &cssSeq{combs: s.combinators}
+		for _, c := range s.compounds {
+			part, err := cascadia.Compile(c)
+			if err != nil {
+				return nil, fmt.Errorf("compound %s: %w", quote(c), err)
+			}
+			q.parts = append(q.parts, part)
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+// checkBounded refuses the selectors whose compounds cascadia cannot match
+// in bounded time: a combinator inside :not(), :has() or :haschild() is
+// matched by cascadia alone, searching every way it could hold, and a
+// :has() inside :has() walks the page below each element below each
+// element.
+func checkBounded(seqs []sequence) error {
+	for _, s := range seqs {
+		for _, c := range s.compounds {
+			if err := checkCompound(c, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func checkCompound(compound string, inHas bool) error {
+	for _, p := range pseudoArgs(compound) {
+		has := p.name == "has" || p.name == "haschild"
+		if has && inHas {
+			return fmt.Errorf(":%s() inside :has() cannot be matched in time linear in the page", p.name)
+		}
+		seqs, ok := splitGroup(p.arg)
+		if !ok {
+			return fmt.Errorf("the argument of :%s() cannot be split into its compounds, so its matching time cannot be bounded", p.name)
+		}
+		for _, s := range seqs {
+			if len(s.compounds) > 1 {
+				return fmt.Errorf("a combinator inside :%s(%s) cannot be matched in time linear in the page: put the combinator outside, as in \"div:has(span) h3\" rather than \"div:has(span h3)\"", p.name, p.arg)
+			}
+			if err := checkCompound(s.compounds[0], inHas || has); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pseudoArg is a functional pseudo-class that takes selectors, and its
+// argument.
+type pseudoArg struct{ name, arg string }
+
+// pseudoArgs returns the pseudo-classes of a compound selector that take
+// selectors as their argument (:not, :has, :haschild), skipping strings
+// and attribute selectors.
+func pseudoArgs(compound string) []pseudoArg {
+	var out []pseudoArg
+	for i := 0; i < len(compound); i++ {
+		switch c := compound[i]; c {
+		case '\\':
+			i += escapeLen(compound[i:]) - 1
+		case '"', '\'':
+			if j := strings.IndexByte(compound[i+1:], c); j >= 0 {
+				i += j + 1
+			}
+		case '[':
+			if j := strings.IndexByte(compound[i:], ']'); j >= 0 {
+				i += j
+			}
+		case ':':
+			j := i + 1
+			for j < len(compound) && isNameChar(compound[j]) {
+				j++
+			}
+			if j >= len(compound) || compound[j] != '(' {
+				continue
+			}
+			name := strings.ToLower(compound[i+1 : j])
+			end := closeParen(compound, j)
+			if name == "not" || name == "has" || name == "haschild" {
+				out = append(out, pseudoArg{name: name, arg: strings.TrimSpace(compound[j+1 : end])})
+			}
+			i = end
+		}
+	}
+	return out
+}
+
+// closeParen returns the index of the parenthesis that closes the one at
+// open, or len(s).
+func closeParen(s string, open int) int {
+	depth := 0
+	var quote byte
+	for i := open; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			i += escapeLen(s[i:]) - 1
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return len(s)
+}
+
+// cssMemo matches selectors with descendant and sibling combinators on one
+// page in time linear in the page: it remembers, for each element it has
+// looked at, whether the element matches a selector's first i+1 compounds
+// (with it as the subject of compound i), whether one of its ancestors
+// does, and whether one of its earlier siblings does. Each of these is
+// worked out once per element, compound and page, so that matching a
+// selector of k compounds against every element of a page of n elements
+// costs at most about 3·n·k compound matches, where cascadia's search
+// costs up to n^k.
+//
+// A cssMemo belongs to one page, and to the goroutine that parses it.
+type cssMemo struct {
+	known map[memoKey]bool
+	stack []*html.Node // the chain walk's pending nodes, shared by nested walks
+	w     *workMeter
+}
+
+// memoKey names one fact about one element: kind of element n, for
+// compound i of selector seq.
+type memoKey struct {
+	n    *html.Node
+	seq  *cssSeq
+	i    int32
+	kind uint8
+}
+
+// The facts a cssMemo remembers.
+const (
+	memoMatch    uint8 = iota // n matches compounds 0..i, as compound i
+	memoAncestor              // an ancestor of n does
+	memoSibling               // an earlier sibling of n does
+)
+
+func newCSSMemo(w *workMeter) *cssMemo {
+	return &cssMemo{known: make(map[memoKey]bool), w: w}
+}
+
+// match reports whether m matches n.
+func (mm *cssMemo) match(m *cssMatcher, n *html.Node) bool {
+	for _, q := range m.seqs {
+		if mm.matches(q, len(q.parts)-1, n, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether n matches compounds 0..i of q, as compound i.
+// The subject (remember false) is not remembered: each element is a
+// candidate subject only once per walk, and most are never an ancestor
+// worth remembering.
+func (mm *cssMemo) matches(q *cssSeq, i int, n *html.Node, remember bool) bool {
+	if n == nil || n.Type != html.ElementNode {
+		return false
+	}
+	key := memoKey{n: n, seq: q, i: int32(i), kind: memoMatch}
+	if remember {
+		if v, ok := mm.known[key]; ok {
+			return v
+		}
+	}
+	mm.w.step()
+	v := q.parts[i].Match(n)
+	if v && i > 0 {
+		switch q.combs[i-1] {
+		case '>':
+			v = mm.matches(q, i-1, n.Parent, true)
+		case '+':
+			v = mm.matches(q, i-1, prevElement(n), true)
+		case ' ':
+			v = mm.reaches(q, i-1, n, memoAncestor)
+		default: // '~'
+			v = mm.reaches(q, i-1, n, memoSibling)
+		}
+	}
+	if remember {
+		mm.known[key] = v
+	}
+	return v
+}
+
+// reaches reports whether an ancestor (kind memoAncestor) or an earlier
+// sibling (memoSibling) of n matches compounds 0..i of q, as compound i.
+// It walks up (or back) only until it meets an element whose answer is
+// known, and remembers the answer for every element it passed, so that no
+// element is walked past twice for the same compound.
+func (mm *cssMemo) reaches(q *cssSeq, i int, n *html.Node, kind uint8) bool {
+	base := len(mm.stack)
+	v := false
+	for x := n; ; {
+		if r, ok := mm.known[memoKey{n: x, seq: q, i: int32(i), kind: kind}]; ok {
+			v = r
+			break
+		}
+		mm.stack = append(mm.stack, x)
+		mm.w.step()
+		y := x.Parent
+		if kind == memoSibling {
+			y = prevElement(x)
+		}
+		if y == nil {
+			break
+		}
+		if mm.matches(q, i, y, true) {
+			v = true
+			break
+		}
+		x = y
+	}
+	for _, x := range mm.stack[base:] {
+		mm.known[memoKey{n: x, seq: q, i: int32(i), kind: kind}] = v
+	}
+	clear(mm.stack[base:])
+	mm.stack = mm.stack[:base]
+	return v
+}
+
+// prevElement returns the element before n among its siblings, or nil.
+func prevElement(n *html.Node) *html.Node {
+	for p := n.PrevSibling; p != nil; p = p.PrevSibling {
+		if p.Type == html.ElementNode {
+			return p
+		}
+	}
+	return nil
+}
