@@ -103,7 +103,11 @@ type Spider interface {
 	// Accepts reports whether Parse can read a successful response (by its
 	// content type, say); the others are counted and not parsed.
 	Accepts(resp *downloader.Response) bool
-	Parse(resp *downloader.Response) iter.Seq[spider.Result]
+	// ParseContext yields what a page holds. It must stop soon after ctx
+	// is done, however slow the page, ending with a Result whose Err is
+	// set, so that Stop's grace period and Ctrl-C hold even while a page
+	// is being parsed.
+	ParseContext(ctx context.Context, resp *downloader.Response) iter.Seq[spider.Result]
 }
 
 // Reason says why a crawl ended.
@@ -607,8 +611,14 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 		return r, err
 	}
 	defer e.parsing.Release(weight)
-	for res := range e.spider.Parse(resp) {
+	for res := range e.spider.ParseContext(ctx, resp) {
 		switch {
+		case res.Err != nil:
+			if ctx.Err() != nil {
+				return r, ctx.Err()
+			}
+			// Counted by the spider; what was found before it is kept.
+			log.Warn("page not parsed to the end", "url", req.URL, "error", res.Err)
 		case res.Item != nil:
 			st.Inc(stats.ItemsScraped)
 			if e.committer != nil {
