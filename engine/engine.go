@@ -134,7 +134,10 @@ type Engine struct {
 
 	stopOnce   sync.Once
 	stop       chan struct{}
-	stopReason Reason // written once, before stop is closed
+	endOnce    sync.Once
+	ending     chan struct{} // closed by Stop or on reaching MaxPages
+	endReason  Reason        // written once, before ending is closed
+	stopReason Reason        // written once, before stop is closed
 
 	errors   atomic.Int64
 	queued   atomic.Int64 // frontier length, published by the scheduler
@@ -162,7 +165,7 @@ func New(cfg Config, s Spider, f Fetcher) *Engine {
 	if cfg.ParseMemory <= 0 {
 		cfg.ParseMemory = DefaultParseMemory
 	}
-	e := &Engine{cfg: cfg, spider: s, fetcher: f, stop: make(chan struct{}), parsing: semaphore.NewWeighted(cfg.ParseMemory)}
+	e := &Engine{cfg: cfg, spider: s, fetcher: f, stop: make(chan struct{}), ending: make(chan struct{}), parsing: semaphore.NewWeighted(cfg.ParseMemory)}
 	e.committer, _ = cfg.Frontier.(Committer)
 	if cfg.Rate > 0 {
 		e.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
@@ -175,9 +178,35 @@ func New(cfg Config, s Spider, f Fetcher) *Engine {
 // their items. Run then returns the reason of the first call. Stop is safe
 // to call from any goroutine, more than once.
 func (e *Engine) Stop(reason Reason) {
+	e.end(reason)
 	e.stopOnce.Do(func() {
 		e.stopReason = reason
 		close(e.stop)
+	})
+}
+
+// Stopping returns a channel that is closed once the crawl has begun to
+// end gracefully: by Stop, or on reaching MaxPages. From then on only
+// requests already in flight run; a caller that bounds how long they may
+// take (a grace period) starts counting there.
+func (e *Engine) Stopping() <-chan struct{} { return e.ending }
+
+// StopReason returns why the crawl began to end, once Stopping is closed,
+// and "" before.
+func (e *Engine) StopReason() Reason {
+	select {
+	case <-e.ending:
+		return e.endReason
+	default:
+		return ""
+	}
+}
+
+// end closes ending, the first time, for reason.
+func (e *Engine) end(reason Reason) {
+	e.endOnce.Do(func() {
+		e.endReason = reason
+		close(e.ending)
 	})
 }
 
@@ -391,6 +420,7 @@ func (e *Engine) schedule(ctx context.Context, fr Frontier, reqs chan<- *downloa
 			dispatched++
 			if e.cfg.MaxPages > 0 && dispatched >= e.cfg.MaxPages {
 				stopping, reason = true, MaxPages
+				e.end(MaxPages)
 			}
 		case <-wake:
 			wake = nil
