@@ -79,7 +79,9 @@ func (m *cssMatcher) Match(n *html.Node) bool {
 	if m.seqs != nil {
 		// Outside a page, with memos of its own: linear in the depth and
 		// the siblings of n, where cascadia's search is not.
-		return newCSSMemo(&workMeter{}).match(m, n)
+		mm := newCSSMemo(&workMeter{})
+		defer mm.release()
+		return mm.match(m, n)
 	}
 	return m.sel.Match(n)
 }

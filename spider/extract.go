@@ -83,7 +83,10 @@ func (pg *page) release() {
 		pg.sp.xpaths.put(pg.xp)
 		pg.xp = nil
 	}
-	pg.memo = nil
+	if pg.memo != nil {
+		pg.memo.release()
+		pg.memo = nil
+	}
 	if pg.found != nil && pg.sp.found != nil {
 		clear(*pg.found) // keep no page alive
 		*pg.found = (*pg.found)[:0]

@@ -3,6 +3,7 @@ package spider
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
@@ -184,8 +185,28 @@ const (
 	memoSibling               // an earlier sibling of n does
 )
 
+// memos keeps cssMemos between pages, so that a page does not grow a map
+// from nothing.
+var memos = sync.Pool{New: func() any { return &cssMemo{known: make(map[memoKey]bool)} }}
+
+// maxKeptMemo is the most facts a cssMemo may hold and still be kept for
+// another page: a hostile page's memo is dropped rather than kept alive.
+const maxKeptMemo = 1 << 14
+
 func newCSSMemo(w *workMeter) *cssMemo {
-	return &cssMemo{known: make(map[memoKey]bool), w: w}
+	mm := memos.Get().(*cssMemo)
+	mm.w = w
+	return mm
+}
+
+// release gives the memo back for another page.
+func (mm *cssMemo) release() {
+	if len(mm.known) > maxKeptMemo {
+		return
+	}
+	clear(mm.known)
+	mm.w = nil
+	memos.Put(mm)
 }
 
 // match reports whether m matches n.
