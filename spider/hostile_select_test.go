@@ -51,6 +51,7 @@ var hostileSelectors = []struct {
 	{"has", "div.b:has(span.price) div div h3", "//div[.//span[@class='price']]//div//div//h3", 1},
 	{"not", "div:not(.x) div:not(.y) div h3", "//div[not(@class='x')]//div[not(@class='y')]//h3", 1},
 	{"nth", "div:nth-child(2n) div div:first-child div h3", "//div[count(preceding-sibling::*) mod 2 = 1]//div//div//h3", 1},
+	{"nth last of type", "body > div:nth-last-of-type(n+1) h3", "//body/div[count(following-sibling::div) >= 0]//h3", 1},
 	{"ancestor", "div h3", "//h3[ancestor::div[@class='b']][ancestor::body]", 1},
 	{"following", "h3 ~ a", "//h3[following::span]/following-sibling::a", 1},
 }
@@ -77,7 +78,9 @@ func hostileWant(name, lang, place string, per, depth, width int) int {
 // of every selector, plus the walks below each element each selects. On
 // the old code the first case alone ran for minutes.
 func TestHostileSelectors(t *testing.T) {
-	shapes := []struct{ depth, width int }{{480, 1}, {200, 8}, {40, 60}}
+	// Deep, deep and wide, and wide: 3000 siblings in body, where cascadia
+	// counts the siblings of each for :nth-*.
+	shapes := []struct{ depth, width int }{{480, 1}, {200, 8}, {40, 60}, {3, 1500}}
 	for _, sh := range shapes {
 		body := hostilePage(sh.depth, sh.width)
 		for _, sel := range hostileSelectors {

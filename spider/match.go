@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
 )
 
@@ -13,17 +12,23 @@ import (
 // matches one element at a time, joined by combinators that a cssMemo
 // resolves.
 type cssSeq struct {
-	parts []cascadia.Selector // left to right, the subject last
-	combs []byte              // combs[i] joins parts[i] and parts[i+1]: ' ', '>', '+' or '~'
+	parts []cssCompound // left to right, the subject last
+	combs []byte        // combs[i] joins parts[i] and parts[i+1]: ' ', '>', '+' or '~'
 }
 
 // needsMemo reports whether a selector has a combinator that makes
-// cascadia search: a descendant or a general sibling combinator. Without
-// one, cascadia checks one fixed element per combinator.
+// cascadia search (a descendant or a general sibling combinator) or an
+// :nth-* pseudo-class, which makes it count siblings. Without these,
+// cascadia checks one fixed element per combinator.
 func needsMemo(seqs []sequence) bool {
 	for _, s := range seqs {
 		if strings.ContainsAny(string(s.combinators), " ~") {
 			return true
+		}
+		for _, c := range s.compounds {
+			if hasNth(c) {
+				return true
+			}
 		}
 	}
 	return false
@@ -35,9 +40,9 @@ func compileSeqs(seqs []sequence) ([]*cssSeq, error) {
 	for _, s := range seqs {
 		q := &cssSeq{combs: s.combinators}
 		for _, c := range s.compounds {
-			part, err := cascadia.Compile(c)
+			part, err := compileCompound(c)
 			if err != nil {
-				return nil, fmt.Errorf("compound %s: %w", quote(c), err)
+				return nil, err
 			}
 			q.parts = append(q.parts, part)
 		}
@@ -48,9 +53,9 @@ func compileSeqs(seqs []sequence) ([]*cssSeq, error) {
 
 // checkBounded refuses the selectors whose compounds cascadia cannot match
 // in bounded time: a combinator inside :not(), :has() or :haschild() is
-// matched by cascadia alone, searching every way it could hold, and a
-// :has() inside :has() walks the page below each element below each
-// element.
+// matched by cascadia alone, searching every way it could hold, as is an
+// :nth-* there, counting siblings; a :has() inside :has() walks the page
+// below each element below each element.
 func checkBounded(seqs []sequence) error {
 	for _, s := range seqs {
 		for _, c := range s.compounds {
@@ -76,6 +81,9 @@ func checkCompound(compound string, inHas bool) error {
 			if len(s.compounds) > 1 {
 				return fmt.Errorf("a combinator inside :%s(%s) cannot be matched in time linear in the page: put the combinator outside, as in \"div:has(span) h3\" rather than \"div:has(span h3)\"", p.name, p.arg)
 			}
+			if hasNth(s.compounds[0]) {
+				return fmt.Errorf("an :nth-* inside :%s(%s) cannot be matched in time linear in the page: write it outside, as in \"li:nth-child(2n+1)\" rather than \"li:not(:nth-child(2n))\"", p.name, p.arg)
+			}
 			if err := checkCompound(s.compounds[0], inHas || has); err != nil {
 				return err
 			}
@@ -84,14 +92,29 @@ func checkCompound(compound string, inHas bool) error {
 	return nil
 }
 
-// pseudoArg is a functional pseudo-class that takes selectors, and its
-// argument.
-type pseudoArg struct{ name, arg string }
+// pseudoArg is a functional pseudo-class of a compound selector: its
+// name, lower-cased, its argument, and where it starts (at its colon) and
+// ends (after its closing parenthesis) in the compound.
+type pseudoArg struct {
+	name, arg  string
+	start, end int
+}
 
 // pseudoArgs returns the pseudo-classes of a compound selector that take
-// selectors as their argument (:not, :has, :haschild), skipping strings
-// and attribute selectors.
+// selectors as their argument: :not, :has, :haschild.
 func pseudoArgs(compound string) []pseudoArg {
+	var out []pseudoArg
+	for _, p := range pseudoCalls(compound) {
+		if p.name == "not" || p.name == "has" || p.name == "haschild" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pseudoCalls returns the functional pseudo-classes of a compound
+// selector, skipping strings and attribute selectors.
+func pseudoCalls(compound string) []pseudoArg {
 	var out []pseudoArg
 	for i := 0; i < len(compound); i++ {
 		switch c := compound[i]; c {
@@ -115,9 +138,10 @@ func pseudoArgs(compound string) []pseudoArg {
 			}
 			name := strings.ToLower(compound[i+1 : j])
 			end := closeParen(compound, j)
-			if name == "not" || name == "has" || name == "haschild" {
-				out = append(out, pseudoArg{name: name, arg: strings.TrimSpace(compound[j+1 : end])})
-			}
+			out = append(out, pseudoArg{
+				name: name, arg: strings.TrimSpace(compound[j+1 : end]),
+				start: i, end: min(end+1, len(compound)),
+			})
 			i = end
 		}
 	}
@@ -165,7 +189,8 @@ func closeParen(s string, open int) int {
 // A cssMemo belongs to one page, and to the goroutine that parses it.
 type cssMemo struct {
 	known map[memoKey]bool
-	stack []*html.Node // the chain walk's pending nodes, shared by nested walks
+	pos   map[*html.Node]sibPos // for :nth-*, filled a parent at a time
+	stack []*html.Node          // the chain walk's pending nodes, shared by nested walks
 	w     *workMeter
 }
 
@@ -201,10 +226,11 @@ func newCSSMemo(w *workMeter) *cssMemo {
 
 // release gives the memo back for another page.
 func (mm *cssMemo) release() {
-	if len(mm.known) > maxKeptMemo {
+	if len(mm.known) > maxKeptMemo || len(mm.pos) > maxKeptMemo {
 		return
 	}
 	clear(mm.known)
+	clear(mm.pos)
 	mm.w = nil
 	memos.Put(mm)
 }
@@ -234,7 +260,8 @@ func (mm *cssMemo) matches(q *cssSeq, i int, n *html.Node, remember bool) bool {
 		}
 	}
 	mm.w.step()
-	v := q.parts[i].Match(n)
+	part := &q.parts[i]
+	v := part.sel.Match(n) && mm.nthOK(part, n)
 	if v && i > 0 {
 		switch q.combs[i-1] {
 		case '>':

@@ -389,7 +389,7 @@ func (pg *page) scanLinks() []foundLink {
 					chain := r.sel.(*cssMatcher).chain
 					last := len(chain) - 1
 					if int(above[next]) == last && hasSubjectName(chain[last], n) {
-						if href, ok := r.link(n); ok && chain[last].sel.Match(n) {
+						if href, ok := r.link(n); ok && pg.matches(chain[last], n) {
 							found = append(found, foundLink{rule: i, n: n, href: href})
 						}
 					}
@@ -408,7 +408,7 @@ func (pg *page) scanLinks() []foundLink {
 			for c, i := range chains {
 				chain := rules[i].sel.(*cssMatcher).chain
 				k := above[c]
-				if int(k) < len(chain)-1 && chain[k].Match(n) {
+				if int(k) < len(chain)-1 && pg.matches(chain[k], n) {
 					k++
 				}
 				depths = append(depths, k)

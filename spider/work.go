@@ -18,15 +18,16 @@ var ErrTooComplex = errors.New("page too complex for the spider's selectors")
 // whose parsing was stopped for taking more work than its budget.
 const SkipTooComplex = "too_complex"
 
-// workPerNode is the work a page may cost per element (or other node) and
-// per selector of the spider. Every selector is matched in time linear in
-// the page (cssMemo), and an item rule's each and nested fields walk the
-// elements below each element they select, at most 512 deep (the HTML
-// parser's limit): 1024 leaves room for both. Only an XPath expression
-// whose steps multiply (//div//div//div//h3 on a page hundreds of elements
-// deep), or a page that walks below each of many deep elements, reaches
-// it.
-const workPerNode = 1024
+// workPerNode is the work a page may cost per node and per selector of
+// the spider (plus one). Every CSS selector is matched in a few steps per
+// node and compound (cssMemo); an item rule's each and its fields walk the
+// nodes below each element each selects, which on a page nested 480 deep
+// (the HTML parser stops at 512) is about 240 steps per node. Only an
+// XPath expression whose steps multiply (//div//div//div//h3 on a page
+// hundreds of elements deep, following-sibling:: on thousands of
+// siblings) reaches it: antchfx/xpath evaluates such expressions in time
+// that grows as a power of the depth or width.
+const workPerNode = 256
 
 // checkEvery is how many steps a workMeter takes between looks at its
 // context: often enough that a cancelled page stops within a millisecond
