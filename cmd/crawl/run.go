@@ -83,7 +83,7 @@ func newRunCommand() *cobra.Command {
 	f.StringVar(&opts.format, "format", "", "output format when the file name does not tell: jsonl, json or csv")
 	f.Int64Var(&opts.maxItems, "max-items", 0, "stop after writing exactly this many items (0: no limit)")
 	f.StringVar(&opts.stateDir, "state", "", "keep the crawl's state in `DIR`, so that the same command run again continues it after Ctrl-C, kill or a crash")
-	f.DurationVar(&opts.grace, "grace", 10*time.Second, "after Ctrl-C, how long requests in flight may finish")
+	f.DurationVar(&opts.grace, "grace", 10*time.Second, "after Ctrl-C, SIGTERM or a --max-* limit, how long requests in flight (downloads and parsing) may finish before they are abandoned")
 	f.DurationVar(&opts.maxTime, "max-time", 0, "stop gracefully after this long (0: no limit)")
 	f.StringVar(&opts.logLevel, "log-level", "info", "least severe log level shown: debug, info, warn or error")
 	f.StringVar(&opts.logFormat, "log-format", "text", "log line format: text or json")
