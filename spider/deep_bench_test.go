@@ -9,32 +9,38 @@ import (
 )
 
 // BenchmarkDeepSelectors matches each CSS selector form of
-// hostileSelectors on a page 160 elements deep in two ways, in one run:
-// with cascadia's search, as every field and each did before ("cascadia"),
-// and with the page's matcher ("linear"). Compare them with
+// hostileSelectors on a page 160 elements deep, and on a page of 6000
+// siblings, in two ways, in one run: with cascadia's search, as every
+// field and each did before ("cascadia"), and with the page's matcher
+// ("linear"). Compare them with
 //
 //	go test ./spider -run '^$' -bench DeepSelectors -benchtime 3x
 func BenchmarkDeepSelectors(b *testing.B) {
-	doc := mustParseHTML(b, []byte(hostilePage(160, 1)))
-	for _, sel := range hostileSelectors {
-		m, err := compileCSS(sel.css)
-		if err != nil {
-			b.Fatal(err)
+	for _, shape := range []struct {
+		name         string
+		depth, width int
+	}{{"deep", 160, 1}, {"wide", 3, 3000}} {
+		doc := mustParseHTML(b, []byte(hostilePage(shape.depth, shape.width)))
+		for _, sel := range hostileSelectors {
+			m, err := compileCSS(sel.css)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(shape.name+"/"+sel.name+"/cascadia", func(b *testing.B) {
+				for b.Loop() {
+					for n := nextMatch(doc, nil, m.sel); n != nil; n = nextMatch(doc, n, m.sel) {
+					}
+				}
+			})
+			b.Run(shape.name+"/"+sel.name+"/linear", func(b *testing.B) {
+				for b.Loop() {
+					pg := &page{}
+					for n := pg.nextMatch(doc, nil, m); n != nil; n = pg.nextMatch(doc, n, m) {
+					}
+					pg.release()
+				}
+			})
 		}
-		b.Run(sel.name+"/cascadia", func(b *testing.B) {
-			for b.Loop() {
-				for n := nextMatch(doc, nil, m.sel); n != nil; n = nextMatch(doc, n, m.sel) {
-				}
-			}
-		})
-		b.Run(sel.name+"/linear", func(b *testing.B) {
-			for b.Loop() {
-				pg := &page{}
-				for n := pg.nextMatch(doc, nil, m); n != nil; n = pg.nextMatch(doc, n, m) {
-				}
-				pg.release()
-			}
-		})
 	}
 }
 

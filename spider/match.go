@@ -235,14 +235,69 @@ func (mm *cssMemo) release() {
 	memos.Put(mm)
 }
 
+// quickSteps is how many steps match lets a plain search take before it
+// turns to the memos. On most pages the search, cascadia's way, decides in
+// a few steps and costs no memo; on a page deep or wide enough for it to
+// blow up, each element wastes at most these steps first.
+const quickSteps = 128
+
 // match reports whether m matches n.
 func (mm *cssMemo) match(m *cssMatcher, n *html.Node) bool {
 	for _, q := range m.seqs {
-		if mm.matches(q, len(q.parts)-1, n, false) {
+		left := quickSteps
+		v, ok := mm.search(q, len(q.parts)-1, n, &left)
+		if !ok {
+			v = mm.matches(q, len(q.parts)-1, n, false)
+		}
+		if v {
 			return true
 		}
 	}
 	return false
+}
+
+// search is matches without memos: it tries every way compounds 0..i of
+// q can sit among the ancestors and earlier siblings of n, as cascadia
+// does, for at most *left steps. ok is false when it ran out of steps
+// before it could tell.
+func (mm *cssMemo) search(q *cssSeq, i int, n *html.Node, left *int) (v, ok bool) {
+	if n == nil || n.Type != html.ElementNode {
+		return false, true
+	}
+	if *left <= 0 {
+		return false, false
+	}
+	*left--
+	mm.w.step()
+	part := &q.parts[i]
+	if !part.sel.Match(n) || !mm.nthOK(part, n) {
+		return false, true
+	}
+	if i == 0 {
+		return true, true
+	}
+	switch c := q.combs[i-1]; c {
+	case '>':
+		return mm.search(q, i-1, n.Parent, left)
+	case '+':
+		return mm.search(q, i-1, prevElement(n), left)
+	default: // ' ' or '~'
+		for x := next(n, c); x != nil; x = next(x, c) {
+			if v, ok := mm.search(q, i-1, x, left); !ok || v {
+				return v, ok
+			}
+		}
+		return false, true
+	}
+}
+
+// next is the next element a combinator c searches after n: its parent
+// for ' ', its previous element sibling for '~'.
+func next(n *html.Node, c byte) *html.Node {
+	if c == '~' {
+		return prevElement(n)
+	}
+	return n.Parent
 }
 
 // matches reports whether n matches compounds 0..i of q, as compound i.
