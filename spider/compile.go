@@ -498,6 +498,11 @@ func (c *compiler) css(n *yaml.Node, path, sel string) (*cssMatcher, bool) {
 		return nil, false
 	}
 	compiled, err := compileCSS(sel)
+	var uerr *unboundedError
+	if errors.As(err, &uerr) {
+		c.errorf(n, path, "CSS selector %s refused: %v", quote(sel), err)
+		return nil, false
+	}
 	if err != nil {
 		c.errorf(n, path, "invalid CSS selector %s: %v", quote(sel), err)
 		return nil, false

@@ -1,7 +1,6 @@
 package spider
 
 import (
-	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -47,7 +46,7 @@ func compileCSS(sel string) (*cssMatcher, error) {
 	m := &cssMatcher{src: sel, sel: compiled}
 	seqs, ok := splitGroup(stripComments(sel))
 	if !ok {
-		return nil, errors.New("cannot be split into its compounds, so its matching time cannot be bounded")
+		return nil, unbounded("it cannot be split into its compounds, so its matching time cannot be bounded")
 	}
 	if err := checkBounded(seqs); err != nil {
 		return nil, err

@@ -51,6 +51,16 @@ func compileSeqs(seqs []sequence) ([]*cssSeq, error) {
 	return out, nil
 }
 
+// unboundedError is the error of a selector that is valid CSS but whose
+// matching time cannot be bounded, so the spider refuses it.
+type unboundedError struct{ msg string }
+
+func (e *unboundedError) Error() string { return e.msg }
+
+func unbounded(format string, args ...any) error {
+	return &unboundedError{fmt.Sprintf(format, args...)}
+}
+
 // checkBounded refuses the selectors whose compounds cascadia cannot match
 // in bounded time: a combinator inside :not(), :has() or :haschild() is
 // matched by cascadia alone, searching every way it could hold, as is an
@@ -71,18 +81,18 @@ func checkCompound(compound string, inHas bool) error {
 	for _, p := range pseudoArgs(compound) {
 		has := p.name == "has" || p.name == "haschild"
 		if has && inHas {
-			return fmt.Errorf(":%s() inside :has() cannot be matched in time linear in the page", p.name)
+			return unbounded(":%s() inside :has() cannot be matched in time linear in the page", p.name)
 		}
 		seqs, ok := splitGroup(p.arg)
 		if !ok {
-			return fmt.Errorf("the argument of :%s() cannot be split into its compounds, so its matching time cannot be bounded", p.name)
+			return unbounded("the argument of :%s() cannot be split into its compounds, so its matching time cannot be bounded", p.name)
 		}
 		for _, s := range seqs {
 			if len(s.compounds) > 1 {
-				return fmt.Errorf("a combinator inside :%s(%s) cannot be matched in time linear in the page: put the combinator outside, as in \"div:has(span) h3\" rather than \"div:has(span h3)\"", p.name, p.arg)
+				return unbounded("a combinator inside :%s(%s) cannot be matched in time linear in the page: %s", p.name, p.arg, combinatorHint(p.name))
 			}
 			if hasNth(s.compounds[0]) {
-				return fmt.Errorf("an :nth-* inside :%s(%s) cannot be matched in time linear in the page: write it outside, as in \"li:nth-child(2n+1)\" rather than \"li:not(:nth-child(2n))\"", p.name, p.arg)
+				return unbounded("an :nth-* inside :%s(%s) cannot be matched in time linear in the page: write it outside, as in \"li:nth-child(2n+1)\" rather than \"li:not(:nth-child(2n))\"", p.name, p.arg)
 			}
 			if err := checkCompound(s.compounds[0], inHas || has); err != nil {
 				return err
@@ -90,6 +100,15 @@ func checkCompound(compound string, inHas bool) error {
 		}
 	}
 	return nil
+}
+
+// combinatorHint says how to do without a combinator inside a
+// pseudo-class.
+func combinatorHint(name string) string {
+	if name == "not" {
+		return "give :not() one compound, as in \"p:not(.b)\""
+	}
+	return fmt.Sprintf("put the combinator outside, as in \"div:%s(span) h3\" rather than \"div:%s(span h3)\"", name, name)
 }
 
 // pseudoArg is a functional pseudo-class of a compound selector: its
