@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"iter"
 
 	"crawl/downloader"
@@ -11,9 +12,9 @@ import (
 // rendering of resp captured (downloader.Response.Captured) that the
 // spider can read: the API answers behind a page are scraped as pages of
 // their own.
-func (e *Engine) results(resp *downloader.Response) iter.Seq[spider.Result] {
+func (e *Engine) results(ctx context.Context, resp *downloader.Response) iter.Seq[spider.Result] {
 	return func(yield func(spider.Result) bool) {
-		for res := range e.spider.Parse(resp) {
+		for res := range e.spider.ParseContext(ctx, resp) {
 			if !yield(res) {
 				return
 			}
@@ -22,7 +23,7 @@ func (e *Engine) results(resp *downloader.Response) iter.Seq[spider.Result] {
 			if c.Status < 200 || c.Status > 299 || !e.spider.Accepts(c) {
 				continue
 			}
-			for res := range e.spider.Parse(c) {
+			for res := range e.spider.ParseContext(ctx, c) {
 				if !yield(res) {
 					return
 				}

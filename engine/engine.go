@@ -103,7 +103,11 @@ type Spider interface {
 	// Accepts reports whether Parse can read a successful response (by its
 	// content type, say); the others are counted and not parsed.
 	Accepts(resp *downloader.Response) bool
-	Parse(resp *downloader.Response) iter.Seq[spider.Result]
+	// ParseContext yields what a page holds. It must stop soon after ctx
+	// is done, however slow the page, ending with a Result whose Err is
+	// set, so that Stop's grace period and Ctrl-C hold even while a page
+	// is being parsed.
+	ParseContext(ctx context.Context, resp *downloader.Response) iter.Seq[spider.Result]
 }
 
 // Reason says why a crawl ended.
@@ -130,7 +134,10 @@ type Engine struct {
 
 	stopOnce   sync.Once
 	stop       chan struct{}
-	stopReason Reason // written once, before stop is closed
+	endOnce    sync.Once
+	ending     chan struct{} // closed by Stop or on reaching MaxPages
+	endReason  Reason        // written once, before ending is closed
+	stopReason Reason        // written once, before stop is closed
 
 	errors   atomic.Int64
 	queued   atomic.Int64 // frontier length, published by the scheduler
@@ -164,7 +171,7 @@ func New(cfg Config, s Spider, f Fetcher) *Engine {
 	if cfg.ParseMemory <= 0 {
 		cfg.ParseMemory = DefaultParseMemory
 	}
-	e := &Engine{cfg: cfg, spider: s, fetcher: f, stop: make(chan struct{}), parsing: semaphore.NewWeighted(cfg.ParseMemory)}
+	e := &Engine{cfg: cfg, spider: s, fetcher: f, stop: make(chan struct{}), ending: make(chan struct{}), parsing: semaphore.NewWeighted(cfg.ParseMemory)}
 	e.committer, _ = cfg.Frontier.(Committer)
 	e.keys, _ = cfg.Frontier.(KeyClaimer)
 	e.checker, _ = s.(ItemChecker)
@@ -179,9 +186,35 @@ func New(cfg Config, s Spider, f Fetcher) *Engine {
 // their items. Run then returns the reason of the first call. Stop is safe
 // to call from any goroutine, more than once.
 func (e *Engine) Stop(reason Reason) {
+	e.end(reason)
 	e.stopOnce.Do(func() {
 		e.stopReason = reason
 		close(e.stop)
+	})
+}
+
+// Stopping returns a channel that is closed once the crawl has begun to
+// end gracefully: by Stop, or on reaching MaxPages. From then on only
+// requests already in flight run; a caller that bounds how long they may
+// take (a grace period) starts counting there.
+func (e *Engine) Stopping() <-chan struct{} { return e.ending }
+
+// StopReason returns why the crawl began to end, once Stopping is closed,
+// and "" before.
+func (e *Engine) StopReason() Reason {
+	select {
+	case <-e.ending:
+		return e.endReason
+	default:
+		return ""
+	}
+}
+
+// end closes ending, the first time, for reason.
+func (e *Engine) end(reason Reason) {
+	e.endOnce.Do(func() {
+		e.endReason = reason
+		close(e.ending)
 	})
 }
 
@@ -395,6 +428,7 @@ func (e *Engine) schedule(ctx context.Context, fr Frontier, reqs chan<- *downloa
 			dispatched++
 			if e.cfg.MaxPages > 0 && dispatched >= e.cfg.MaxPages {
 				stopping, reason = true, MaxPages
+				e.end(MaxPages)
 			}
 		case <-wake:
 			wake = nil
@@ -622,8 +656,14 @@ func (w *worker) handle(ctx context.Context, req *downloader.Request) (result, e
 		return r, err
 	}
 	defer e.parsing.Release(weight)
-	for res := range e.results(resp) {
+	for res := range e.results(ctx, resp) {
 		switch {
+		case res.Err != nil:
+			if ctx.Err() != nil {
+				return r, ctx.Err()
+			}
+			// Counted by the spider; what was found before it is kept.
+			log.Warn("page not parsed to the end", "url", req.URL, "error", res.Err)
 		case res.Item != nil:
 			st.Inc(stats.ItemsScraped)
 			if e.committer != nil {

@@ -750,7 +750,7 @@ type parseCounter struct {
 	companyTimeout time.Duration
 }
 
-func (p *parseCounter) Parse(resp *downloader.Response) iter.Seq[spider.Result] {
+func (p *parseCounter) ParseContext(_ context.Context, resp *downloader.Response) iter.Seq[spider.Result] {
 	return func(yield func(spider.Result) bool) {
 		p.mu.Lock()
 		p.active++

@@ -43,6 +43,7 @@ type compiler struct {
 
 	response responseKind // the response key, which decides how rules read
 	xpaths   *xpathSet    // the spider's XPath expressions
+	cssCount int          // the CSS selectors compiled
 
 	noStartOK bool // start URLs are not required: see LoadForPages
 }
@@ -203,6 +204,7 @@ func (c *compiler) compile(data []byte) *Spider {
 	s.chains = chainRules(s.follow)
 	s.found = new(sync.Pool)
 	s.xpaths.seal()
+	s.selectors = c.cssCount + len(s.xpaths.srcs)
 	return s
 }
 
@@ -503,10 +505,16 @@ func (c *compiler) css(n *yaml.Node, path, sel string) (*cssMatcher, bool) {
 		return nil, false
 	}
 	compiled, err := compileCSS(sel)
+	var uerr *unboundedError
+	if errors.As(err, &uerr) {
+		c.errorf(n, path, "CSS selector %s refused: %v", quote(sel), err)
+		return nil, false
+	}
 	if err != nil {
 		c.errorf(n, path, "invalid CSS selector %s: %v", quote(sel), err)
 		return nil, false
 	}
+	c.cssCount++
 	return compiled, true
 }
 

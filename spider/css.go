@@ -2,6 +2,7 @@ package spider
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
@@ -20,26 +21,42 @@ import (
 //     from the root (scanLinks) can keep, for each open element, how much
 //     of the chain its ancestors match, instead of walking up the
 //     ancestors of every candidate.
+//   - seqs: a selector with a descendant or a general sibling combinator
+//     split into its compounds, so that a page matches it with memos
+//     (see cssMemo) in time linear in the page, where cascadia tries every
+//     way its compounds could sit among the ancestors and siblings: on a
+//     page 500 elements deep, "span div div div h3" costs cascadia minutes.
 //
 // A cssMatcher is read-only once compiled and safe for concurrent use.
 type cssMatcher struct {
+	src   string
 	sel   cascadia.Selector
 	names []string      // an element matches only with one of these names; nil: any
 	chain []*cssMatcher // the compounds of a descendant chain, the subject last; nil: not one
+	seqs  []*cssSeq     // matched with a page's memos; nil: by sel alone
 }
 
 // compileCSS compiles a CSS selector and reads what it can from its text.
+// It refuses the selectors it cannot match in time linear in the page.
 func compileCSS(sel string) (*cssMatcher, error) {
 	compiled, err := cascadia.Compile(sel)
 	if err != nil {
 		return nil, err
 	}
-	m := &cssMatcher{sel: compiled}
-	seqs, ok := splitGroup(sel)
+	m := &cssMatcher{src: sel, sel: compiled}
+	seqs, ok := splitGroup(stripComments(sel))
 	if !ok {
-		return m, nil
+		return nil, unbounded("it cannot be split into its compounds, so its matching time cannot be bounded")
+	}
+	if err := checkBounded(seqs); err != nil {
+		return nil, err
 	}
 	m.names = subjectNames(seqs)
+	if needsMemo(seqs) {
+		if m.seqs, err = compileSeqs(seqs); err != nil {
+			return nil, err
+		}
+	}
 	// The walk counts the compounds of a chain in a byte.
 	if n := len(seqs[0].compounds); len(seqs) == 1 && n > 1 && n < 256 && strings.Trim(string(seqs[0].combinators), " ") == "" {
 		for _, c := range seqs[0].compounds {
@@ -57,6 +74,13 @@ func compileCSS(sel string) (*cssMatcher, error) {
 func (m *cssMatcher) Match(n *html.Node) bool {
 	if m.names != nil && !hasName(m.names, n.Data) {
 		return false
+	}
+	if m.seqs != nil {
+		// Outside a page, with memos of its own: linear in the depth and
+		// the siblings of n, where cascadia's search is not.
+		mm := newCSSMemo(&workMeter{})
+		defer mm.release()
+		return mm.match(m, n)
 	}
 	return m.sel.Match(n)
 }
@@ -80,11 +104,11 @@ type sequence struct {
 
 // splitGroup splits a selector group that compiles into its selectors
 // and their compounds, as cascadia parses them. It reports false when it
-// cannot be sure of the split: escapes, comments, quotes outside brackets
+// cannot be sure of the split: comments, quotes outside brackets
 // or parentheses, brackets that do not balance.
 func splitGroup(sel string) ([]sequence, bool) {
-	if strings.Contains(sel, `\`) || strings.Contains(sel, "/*") {
-		return nil, false // escapes and comments
+	if strings.Contains(sel, "/*") {
+		return nil, false // comments: compileCSS takes them out first
 	}
 	var (
 		seqs  []sequence
@@ -102,6 +126,21 @@ func splitGroup(sel string) ([]sequence, bool) {
 	}
 	for i := 0; i < len(sel); i++ {
 		c := sel[i]
+		if c == '\\' {
+			// An escape is part of the compound or string it is in: "\:"
+			// or "\31 " (hex, ended by one optional whitespace).
+			if start < 0 && depth == 0 && quote == 0 {
+				if len(cur.compounds) > 0 {
+					if comb == 0 {
+						return nil, false
+					}
+					cur.combinators = append(cur.combinators, comb)
+				}
+				start, comb = i, 0
+			}
+			i += escapeLen(sel[i:]) - 1
+			continue
+		}
 		switch {
 		case quote != 0:
 			if c == quote {
@@ -200,3 +239,42 @@ func typeName(compound string) (string, bool) {
 func isNameStart(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' }
 
 func isNameChar(c byte) bool { return isNameStart(c) || c == '-' || '0' <= c && c <= '9' }
+
+// escapeLen returns the length of the CSS escape that s starts with: a
+// backslash and the character it escapes, or up to six hex digits and one
+// whitespace that ends them.
+func escapeLen(s string) int {
+	if len(s) < 2 {
+		return len(s)
+	}
+	i := 1
+	for i < len(s) && i < 7 && isHex(s[i]) {
+		i++
+	}
+	if i == 1 {
+		_, size := utf8.DecodeRuneInString(s[1:])
+		return 1 + size
+	}
+	if i < len(s) && strings.IndexByte(" \t\n\r\f", s[i]) >= 0 {
+		i++
+	}
+	return i
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// stripComments returns sel without its CSS comments, each replaced by a
+// space as the CSS syntax reads them.
+func stripComments(sel string) string {
+	for {
+		i := strings.Index(sel, "/*")
+		if i < 0 {
+			return sel
+		}
+		j := strings.Index(sel[i+2:], "*/")
+		if j < 0 {
+			return sel[:i]
+		}
+		sel = sel[:i] + " " + sel[i+2+j+2:]
+	}
+}

@@ -106,6 +106,9 @@ func (s *Spider) Explain(resp *downloader.Response) *Explanation {
 		}
 		return true
 	})
+	if pg.w.err != nil {
+		s.stopped(pg)
+	}
 	for i := range ex.Rules {
 		ex.Rules[i].Items = counts[ex.Rules[i].Name]
 	}

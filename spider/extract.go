@@ -33,6 +33,8 @@ type page struct {
 	baseElem *html.Node    // the first <base href>, when scanned
 	xp       []*xpath.Expr // the spider's XPath expressions, borrowed for this page
 	found    *[]foundLink  // scanLinks' buffer, borrowed for this page
+	w        workMeter     // the page's work, its budget and its context
+	memo     *cssMemo      // made by the first selector that needs one
 
 	explain *Explanation // set by Explain: report what is skipped, and why
 }
@@ -81,6 +83,10 @@ func (pg *page) release() {
 		pg.sp.xpaths.put(pg.xp)
 		pg.xp = nil
 	}
+	if pg.memo != nil {
+		pg.memo.release()
+		pg.memo = nil
+	}
 	if pg.found != nil && pg.sp.found != nil {
 		clear(*pg.found) // keep no page alive
 		*pg.found = (*pg.found)[:0]
@@ -114,8 +120,8 @@ type scoper interface {
 // cssScoper selects elements among the scope's node and its descendants.
 type cssScoper struct{ sel *cssMatcher }
 
-func (c cssScoper) scopes(_ *page, sc scope, yield func(scope) bool) {
-	for n := nextMatch(sc.n, nil, c.sel); n != nil; n = nextMatch(sc.n, n, c.sel) {
+func (c cssScoper) scopes(pg *page, sc scope, yield func(scope) bool) {
+	for n := pg.nextMatch(sc.n, nil, c.sel); n != nil; n = pg.nextMatch(sc.n, n, c.sel) {
 		if !yield(scope{n: n}) {
 			return
 		}
@@ -210,7 +216,7 @@ func (s *cssSource) values(pg *page, sc scope, yield func(value) bool) {
 		}
 		return
 	}
-	for n := nextMatch(sc.n, nil, s.sel); n != nil; n = nextMatch(sc.n, n, s.sel) {
+	for n := pg.nextMatch(sc.n, nil, s.sel); n != nil; n = pg.nextMatch(sc.n, n, s.sel) {
 		if v, ok := s.value(pg, n); ok && !yield(value{s: v}) {
 			return
 		}
@@ -257,6 +263,50 @@ func nextMatch(root, n *html.Node, m cascadia.Matcher) *html.Node {
 			return n
 		}
 	}
+}
+
+// nextMatch is nextMatch for the page's selectors: each element it passes
+// counts as a step of the page's work, it stops (returning nil) when the
+// page must stop, and selectors with descendant or sibling combinators are
+// matched with the page's memos.
+func (pg *page) nextMatch(root, n *html.Node, m *cssMatcher) *html.Node {
+	for {
+		switch {
+		case n == nil:
+			n = root
+		case n.FirstChild != nil:
+			n = n.FirstChild
+		default:
+			for n != root && n.NextSibling == nil {
+				n = n.Parent
+			}
+			if n == root {
+				return nil
+			}
+			n = n.NextSibling
+		}
+		if pg.w.step(); pg.w.err != nil {
+			return nil
+		}
+		if n.Type == html.ElementNode && pg.matches(m, n) {
+			return n
+		}
+	}
+}
+
+// matches reports whether m matches n, with the page's memos when m needs
+// them.
+func (pg *page) matches(m *cssMatcher, n *html.Node) bool {
+	if m.names != nil && !hasName(m.names, n.Data) {
+		return false
+	}
+	if m.seqs == nil {
+		return m.sel.Match(n)
+	}
+	if pg.memo == nil {
+		pg.memo = newCSSMemo(&pg.w)
+	}
+	return pg.memo.match(m, n)
 }
 
 // attr returns the value of the named attribute of n.

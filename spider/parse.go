@@ -2,6 +2,7 @@ package spider
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,10 +60,43 @@ func (k readAs) String() string {
 // The page URL is resp.URL, the URL after redirects. Parse is safe for
 // concurrent use.
 func (s *Spider) Parse(resp *downloader.Response) iter.Seq[Result] {
+	return s.ParseContext(context.Background(), resp)
+}
+
+// ParseContext is Parse, stopped when ctx is done or when the page costs
+// more work than its budget: workPerNode steps per node of the page and
+// per selector of the spider, which no page reaches unless an XPath
+// expression multiplies its steps. Either way the last Result holds the
+// error (ctx's, or ErrTooComplex, which is also counted under
+// stats.Skipped+SkipTooComplex), and an item is yielded only when every
+// one of its fields was extracted in full.
+func (s *Spider) ParseContext(ctx context.Context, resp *downloader.Response) iter.Seq[Result] {
 	return func(yield func(Result) bool) {
 		pg, rule, depth := s.newPage(resp)
 		defer pg.release()
-		s.parse(pg, resp, rule, depth, yield)
+		pg.w.ctx = ctx
+		more := true
+		s.parse(pg, resp, rule, depth, func(r Result) bool {
+			more = yield(r)
+			return more
+		})
+		if pg.w.err != nil {
+			s.stopped(pg)
+			if more {
+				yield(Result{Err: fmt.Errorf("parse %s: %w", pg.url, pg.w.err), URL: pg.url})
+			}
+		}
+	}
+}
+
+// stopped counts and explains a page whose parsing was stopped.
+func (s *Spider) stopped(pg *page) {
+	if !errors.Is(pg.w.err, ErrTooComplex) {
+		return
+	}
+	s.count(stats.Skipped + SkipTooComplex)
+	if pg.explain != nil {
+		pg.explain.Problem = fmt.Sprintf("the page took more than %d steps to parse, its budget, and was skipped from there on", pg.w.limit)
 	}
 }
 
@@ -112,6 +146,7 @@ func (s *Spider) parse(pg *page, resp *downloader.Response, rule string, depth i
 			return
 		}
 		pg.root = root
+		pg.w.limit = workPerNode * countNodes(root) * int64(1+s.selectors)
 		if s.scrape(pg, rule, false, yield) {
 			s.htmlLinks(pg, depth, yield)
 		}
@@ -168,17 +203,18 @@ func (s *Spider) scrape(pg *page, rule string, json bool, yield func(Result) boo
 			pg.explain.Rules = append(pg.explain.Rules, RuleReport{Name: r.name, Ran: true})
 		}
 		if r.each == nil {
-			if !yield(Result{Item: r.item(pg, sc)}) {
+			if it := r.item(pg, sc); pg.w.stopped() || !yield(Result{Item: it}) {
 				return false
 			}
 			continue
 		}
 		more := true
 		r.each.scopes(pg, sc, func(sub scope) bool {
-			more = yield(Result{Item: r.item(pg, sub)})
+			it := r.item(pg, sub)
+			more = !pg.w.stopped() && yield(Result{Item: it})
 			return more
 		})
-		if !more {
+		if !more || pg.w.stopped() {
 			return false
 		}
 	}
@@ -257,6 +293,9 @@ func (s *Spider) htmlLinks(pg *page, depth int, yield func(Result) bool) bool {
 		return true
 	}
 	found := pg.scanLinks()
+	if pg.w.stopped() {
+		return false
+	}
 	base := pg.linkBase()
 	if base == nil {
 		return true // without a page URL no link can be resolved
@@ -282,7 +321,7 @@ func (s *Spider) htmlLinks(pg *page, depth int, yield func(Result) bool) bool {
 				}
 				return more
 			}, func(href string) { more = lk.consider(nil, href) })
-			if !more {
+			if !more || pg.w.stopped() {
 				return false
 			}
 			continue
@@ -336,6 +375,9 @@ func (pg *page) scanLinks() []foundLink {
 	depths := buf[:nc:len(buf)]
 	root := pg.root
 	for n := root; ; {
+		if pg.w.step(); pg.w.err != nil {
+			return found
+		}
 		above := depths[len(depths)-nc:] // the counts of n's parent
 		if n.Type == html.ElementNode {
 			if pg.baseElem == nil && n.Data == "base" && baseElement.Match(n) {
@@ -347,7 +389,7 @@ func (pg *page) scanLinks() []foundLink {
 					chain := r.sel.(*cssMatcher).chain
 					last := len(chain) - 1
 					if int(above[next]) == last && hasSubjectName(chain[last], n) {
-						if href, ok := r.link(n); ok && chain[last].sel.Match(n) {
+						if href, ok := r.link(n); ok && pg.matches(chain[last], n) {
 							found = append(found, foundLink{rule: i, n: n, href: href})
 						}
 					}
@@ -357,7 +399,7 @@ func (pg *page) scanLinks() []foundLink {
 				if r.sel == nil {
 					continue
 				}
-				if href, ok := r.selects(n); ok {
+				if href, ok := r.selects(pg, n); ok {
 					found = append(found, foundLink{rule: i, n: n, href: href})
 				}
 			}
@@ -366,7 +408,7 @@ func (pg *page) scanLinks() []foundLink {
 			for c, i := range chains {
 				chain := rules[i].sel.(*cssMatcher).chain
 				k := above[c]
-				if int(k) < len(chain)-1 && chain[k].Match(n) {
+				if int(k) < len(chain)-1 && pg.matches(chain[k], n) {
 					k++
 				}
 				depths = append(depths, k)
@@ -409,12 +451,21 @@ func hasSubjectName(m *cssMatcher, n *html.Node) bool {
 // has one. An element with no link could never be followed, so it is ruled
 // out before the selector runs, as is an element without a name the
 // selector needs.
-func (r *followRule) selects(n *html.Node) (string, bool) {
-	if m, ok := r.sel.(*cssMatcher); ok && !hasSubjectName(m, n) {
+func (r *followRule) selects(pg *page, n *html.Node) (string, bool) {
+	m, css := r.sel.(*cssMatcher)
+	if css && !hasSubjectName(m, n) {
 		return "", false
 	}
 	href, ok := r.link(n)
-	if !ok || !r.sel.Match(n) {
+	switch {
+	case !ok:
+		return "", false
+	case css:
+		ok = pg.matches(m, n)
+	default:
+		ok = r.sel.Match(n)
+	}
+	if !ok {
 		return "", false
 	}
 	return href, true

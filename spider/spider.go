@@ -79,6 +79,7 @@ type Spider struct {
 	tests             []*Contract
 	xpaths            xpathSet
 	found             *sync.Pool // *[]foundLink, scanLinks' buffers, kept between pages; nil: none kept
+	selectors         int        // CSS selectors and XPath expressions, for a page's work budget
 
 	// render is how pages are rendered (render.go); nil: not at all.
 	render *downloader.Render
@@ -110,7 +111,7 @@ type Setting struct {
 
 // Result is one thing Parse found on a page: an Item to write, a Request to
 // follow, or a link it did not follow and why. Exactly one of Item, Request
-// and Skip is set.
+// and Skip is set, or else Err.
 type Result struct {
 	// Item is a scraped item.
 	Item *item.Item
@@ -122,8 +123,12 @@ type Result struct {
 	// to), "invalid" (it cannot be resolved to a URL) or "nofollow" (it
 	// has rel=nofollow and the spider respects it).
 	Skip string
-	// URL is the skipped link, resolved when it could be, for logs.
+	// URL is the skipped link, resolved when it could be, for logs; with
+	// Err, the page.
 	URL string
+	// Err, in the last Result of a page, says why the page was not parsed
+	// to the end: ErrTooComplex, or the error of the context.
+	Err error
 
 	from int // for Explain: the follow rule (index+1), or fromSitemap
 }

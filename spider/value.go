@@ -245,7 +245,7 @@ func (e *valueExtractor) first(pg *page, sc scope, src source) (value, bool) {
 			}
 			return value{}, false
 		}
-		for n := nextMatch(sc.n, nil, cs.sel); n != nil; n = nextMatch(sc.n, n, cs.sel) {
+		for n := pg.nextMatch(sc.n, nil, cs.sel); n != nil; n = pg.nextMatch(sc.n, n, cs.sel) {
 			if v, ok := cs.value(pg, n); ok {
 				if out, ok := e.apply(value{s: v}); ok {
 					return out, true

@@ -71,11 +71,27 @@ func (x *xpathSet) put(set []*xpath.Expr) {
 // It calls node for each node of a node-set result and scalar for a
 // string, number or boolean result, until one returns false.
 func evalXPath(pg *page, id int, n *html.Node, node func(*htmlquery.NodeNavigator) bool, scalar func(string)) {
-	switch r := pg.xpath(id).Evaluate(htmlquery.CreateXPathNavigator(n)).(type) {
+	nav := &meteredNav{NodeNavigator: htmlquery.CreateXPathNavigator(n), w: &pg.w}
+	switch r := pg.xpath(id).Evaluate(nav).(type) {
 	case *xpath.NodeIterator:
-		for r.MoveNext() {
-			nav, ok := r.Current().(*htmlquery.NodeNavigator)
-			if ok && !node(nav) {
+		// antchfx/xpath yields a node once per path that leads to it
+		// ("//div//h3" yields an h3 once per div above it); a node-set
+		// holds each node once.
+		var seen map[xpathNode]struct{}
+		for r.MoveNext() && !pg.w.stopped() {
+			cur, ok := r.Current().(*meteredNav)
+			if !ok {
+				continue
+			}
+			if seen == nil {
+				seen = make(map[xpathNode]struct{})
+			}
+			k := xpathNode{cur.Current(), cur.NodeType() == xpath.AttributeNode, cur.LocalName()}
+			if _, dup := seen[k]; dup {
+				continue
+			}
+			seen[k] = struct{}{}
+			if !node(cur.NodeNavigator) {
 				return
 			}
 		}
@@ -88,6 +104,14 @@ func evalXPath(pg *page, id int, n *html.Node, node func(*htmlquery.NodeNavigato
 	case bool:
 		scalar(strconv.FormatBool(r))
 	}
+}
+
+// xpathNode identifies a node of an XPath result: an element or text
+// node, or one attribute of an element.
+type xpathNode struct {
+	n    *html.Node
+	attr bool
+	name string // of the attribute
 }
 
 // xpathSource yields a value for each node an XPath expression selects:

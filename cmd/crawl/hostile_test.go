@@ -77,7 +77,7 @@ var faultKinds = []faultKind{
 	{"endless", 2},  // a body that never ends, chunked (0) or with a Content-Length of a terabyte (1)
 	{"bomb", 4},     // a compression bomb: gzip (0), deflate (1), br (2), gzip inside gzip (3)
 	{"garbage", 3},  // binary garbage as text/html (0), a page of invalid UTF-8 (1), garbage declared gzip (2)
-	{"deep", 2},     // HTML nested 100,000 levels deep: divs (0), tables (1)
+	{"deep", 3},     // HTML nested 100,000 levels deep: divs (0), tables (1); 480 deep, as parsed, against the spider's deep selectors (2)
 	{"links", 1},    // a page with 100,000 links
 	{"attr", 1},     // attribute values of 1 MB
 	{"loop", 2},     // a redirect loop (0), an endless chain of redirects (1)
@@ -392,8 +392,12 @@ func (s *hostileSite) serveFault(w http.ResponseWriter, r *http.Request, f fault
 	case "deep":
 		w.Header().Set("Content-Type", "text/html")
 		open, close, levels := "<div>", "</div>", 100_000
-		if f.variant == 1 {
+		switch f.variant {
+		case 1:
 			open, close, levels = "<table><tr><td>", "</td></tr></table>", 100_000/3
+		case 2:
+			open, close, levels = "<div><h2>x</h2>", "</div>", 480
+			close = `<a href="#top">top</a>` + close // a link deep down, to this page
 		}
 		io.WriteString(w, "<html><body>"+product(sku+"-before", float64(f.n)+0.5)+
 			strings.Repeat(open, levels)+"deep down"+strings.Repeat(close, levels)+
@@ -581,7 +585,13 @@ func randomBytes(seed uint64, k, n int) []byte {
 const hostileSpec = `name: hostile
 start_urls: ["{{URL}}/"]
 allowed_domains: ["127.0.0.1"]
-follow: [{css: a}]
+follow:
+  - css: a
+  # Selectors that select nothing on the site, and that cascadia matched
+  # in time growing as a power of the depth: minutes on a page 480 deep.
+  - css: "h4 ~ div div div div a"
+  - css: "div > div div div div h4 a"
+  - css: "div:nth-child(2n) span div div div a"
 items:
   - name: product
     each: div.product
@@ -704,7 +714,7 @@ func TestHostileSite(t *testing.T) {
 		{"errors/body", count["garbage/2"], count["garbage/2"]},
 		{"truncated", count["endless"] + count["bomb"] + 1, count["endless"] + count["bomb"] + 1}, // and robots.txt
 		{"html/invalid_utf8", count["garbage/0"] + count["garbage/1"], count["garbage/0"] + count["garbage/1"]},
-		{"html/too_deep", count["deep"], count["deep"]},
+		{"html/too_deep", count["deep/0"] + count["deep/1"], count["deep/0"] + count["deep/1"]},
 		{"links/skipped/invalid", count["attr"], count["attr"]},
 		{"links/skipped/offsite", 50_000 * count["links"], 50_000 * count["links"]},
 		{"requests/duplicate", hostileLists * hostileProducts * count["links"], 1 << 62},

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -93,7 +94,7 @@ limit under --strict, 130 interrupted.`,
 	f.StringVar(&opts.format, "format", "", "output format when the file name does not tell: jsonl, json or csv")
 	f.Int64Var(&opts.maxItems, "max-items", 0, "stop after writing exactly this many items (0: no limit)")
 	f.StringVar(&opts.stateDir, "state", "", "keep the crawl's state in `DIR`, so that the same command run again continues it after Ctrl-C, kill or a crash")
-	f.DurationVar(&opts.grace, "grace", 10*time.Second, "after Ctrl-C, how long requests in flight may finish")
+	f.DurationVar(&opts.grace, "grace", 10*time.Second, "after Ctrl-C, SIGTERM or a --max-* limit, how long requests in flight (downloads and parsing) may finish before they are abandoned")
 	f.DurationVar(&opts.maxTime, "max-time", 0, "stop gracefully after this long (0: no limit)")
 	f.StringVar(&opts.logLevel, "log-level", "info", "least severe log level shown: debug, info, warn or error")
 	f.StringVar(&opts.logFormat, "log-format", "text", "log line format: text or json")
@@ -242,7 +243,9 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 	defer abort()
 	done := make(chan struct{}) // closed when the crawl is over
 	var watchers sync.WaitGroup
-	watchers.Go(func() { watchSignal(ctx, done, o.grace, eng, abort, log) })
+	var abandoned atomic.Bool // the grace period ran out
+	watchers.Go(func() { watchSignal(ctx, done, eng, log) })
+	watchers.Go(func() { watchGrace(done, o.grace, eng, abort, &abandoned, log) })
 	if o.maxTime > 0 {
 		watchers.Go(func() {
 			t := time.NewTimer(o.maxTime)
@@ -291,6 +294,11 @@ func run(ctx context.Context, o *runOptions, stdin io.Reader, stdout, stderr io.
 		writeErr = fmt.Errorf("finish output: %w", err)
 	}
 	runErr := g.Wait()
+	if abandoned.Load() && errors.Is(runErr, context.Canceled) {
+		// Ended by the grace period, as documented: the reason is the
+		// stop's, not a failure.
+		reason, runErr = eng.StopReason(), nil
+	}
 	for it := range kept {
 		// Items the writer never took: counted, not silently lost.
 		if !it.IsMark() {
@@ -371,27 +379,6 @@ const (
 	// The shared frontier's Redis lost the crawl or stopped answering.
 	reasonFrontierFailed engine.Reason = "frontier_failed"
 )
-
-// watchSignal stops the crawl gracefully when ctx is cancelled (Ctrl-C or
-// SIGTERM) and aborts it if requests in flight are still running after the
-// grace period. It returns when done is closed.
-func watchSignal(ctx context.Context, done <-chan struct{}, grace time.Duration, eng *engine.Engine, abort func(), log *slog.Logger) {
-	select {
-	case <-ctx.Done():
-	case <-done:
-		return
-	}
-	log.Warn("interrupted: finishing requests in flight", "grace", grace)
-	eng.Stop(engine.Interrupted)
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		log.Warn("grace period over: abandoning requests in flight")
-		abort()
-	case <-done:
-	}
-}
 
 // debugWriter logs each line written to it at debug level: what the
 // standard library's log package prints, such as net/http's "Unsolicited
