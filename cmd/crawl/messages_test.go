@@ -112,7 +112,7 @@ func TestArgumentCounts(t *testing.T) {
 		want string
 	}{
 		{[]string{"run", "a.yaml", "b.yaml"}, "crawl: run takes one spider file, got 2 arguments\n"},
-		{[]string{"parse", "a.yaml"}, "crawl: parse takes a spider file and a URL or file, got 1 argument\n"},
+		{[]string{"parse", "a.yaml", "b", "c"}, "crawl: parse takes a spider file and a URL or file, got 3 arguments\n"},
 		{[]string{"check"}, "crawl: check takes one spider file, got 0 arguments\n"},
 		{[]string{"new", "x"}, "crawl: new takes a name and a URL, got 1 argument\n"},
 	}

@@ -221,6 +221,10 @@ func TestUnreadableState(t *testing.T) {
 				}
 			}
 		}
+		// The output is opened before the store: nobody may write it.
+		if err := os.Chmod(out, 0o666); err != nil {
+			t.Fatal(err)
+		}
 		cmd.Path, cmd.Args[0] = copyPath, copyPath
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	}
