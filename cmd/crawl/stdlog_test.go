@@ -5,7 +5,9 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestStdlibLogIsDebug: a server that sends bytes after its response makes
@@ -18,6 +20,11 @@ func TestStdlibLogIsDebug(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	// The crawl must not end before net/http has read the bytes: /b,
+	// linked from /a, is answered only once the crawler has closed the
+	// connection that sent them, which it does just after logging them.
+	var mu sync.Mutex
+	var closed chan struct{} // closed when the connection that sent the bytes ends
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -27,28 +34,48 @@ func TestStdlibLogIsDebug(t *testing.T) {
 			go func() {
 				defer c.Close()
 				br := bufio.NewReader(c)
+				var mine chan struct{}
+				defer func() {
+					if mine != nil {
+						close(mine)
+					}
+				}()
 				for {
 					req, err := http.ReadRequest(br)
 					if err != nil {
 						return
 					}
-					if req.URL.Path == "/robots.txt" {
+					switch req.URL.Path {
+					case "/robots.txt":
 						c.Write([]byte("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
-						continue
+					case "/a":
+						mu.Lock()
+						mine = make(chan struct{})
+						closed = mine
+						mu.Unlock()
+						c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 29\r\n\r\n<h1>page</h1><a href=/b>b</a>HTTP/1.1 200 OK\r\n\x00\x01garbage"))
+					default:
+						mu.Lock()
+						wait := closed
+						mu.Unlock()
+						select {
+						case <-wait:
+						case <-time.After(30 * time.Second): // a hang guard: the log line will be missing
+						}
+						c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n<h1>next</h1>"))
 					}
-					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 14\r\n\r\n<h1>page</h1>\nHTTP/1.1 200 OK\r\n\x00\x01garbage"))
 				}
 			}()
 		}
 	}()
 	dir := t.TempDir()
-	spec := writeSpec(t, dir, "start_urls: [\"{{URL}}/a\"]\nitems: [{fields: {title: \"h1::text\"}}]\n", "http://"+ln.Addr().String())
+	spec := writeSpec(t, dir, "start_urls: [\"{{URL}}/a\"]\nfollow: [{css: a}]\nitems: [{fields: {title: \"h1::text\"}}]\n", "http://"+ln.Addr().String())
 	for _, tc := range []struct {
 		args []string
 		want bool
 	}{{nil, false}, {[]string{"-v"}, true}} {
-		r := runCrawl(t, nil, append([]string{"run", spec}, tc.args...)...)
-		if r.code != 0 || r.stdout != "{\"title\":\"page\"}\n" {
+		r := runCrawl(t, nil, append([]string{"run", spec, "--workers", "1"}, tc.args...)...)
+		if r.code != 0 || r.stdout != "{\"title\":\"page\"}\n{\"title\":\"next\"}\n" {
 			t.Fatalf("exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
 		}
 		if strings.Contains(r.stderr, "\x00") {
