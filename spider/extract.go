@@ -245,24 +245,31 @@ func (s *cssSource) value(pg *page, n *html.Node) (string, bool) {
 // walks the tree without recursion or allocation.
 func nextMatch(root, n *html.Node, m cascadia.Matcher) *html.Node {
 	for {
-		switch {
-		case n == nil:
-			n = root
-		case n.FirstChild != nil:
-			n = n.FirstChild
-		default:
-			for n != root && n.NextSibling == nil {
-				n = n.Parent
-			}
-			if n == root {
-				return nil
-			}
-			n = n.NextSibling
+		if n = nextNode(root, n); n == nil {
+			return nil
 		}
 		if n.Type == html.ElementNode && m.Match(n) {
 			return n
 		}
 	}
+}
+
+// nextNode returns the node after n in document order among root and its
+// descendants, or nil after the last; n == nil starts with root itself.
+func nextNode(root, n *html.Node) *html.Node {
+	switch {
+	case n == nil:
+		return root
+	case n.FirstChild != nil:
+		return n.FirstChild
+	}
+	for n != root && n.NextSibling == nil {
+		n = n.Parent
+	}
+	if n == root {
+		return nil
+	}
+	return n.NextSibling
 }
 
 // nextMatch is nextMatch for the page's selectors: each element it passes
@@ -271,19 +278,8 @@ func nextMatch(root, n *html.Node, m cascadia.Matcher) *html.Node {
 // matched with the page's memos.
 func (pg *page) nextMatch(root, n *html.Node, m *cssMatcher) *html.Node {
 	for {
-		switch {
-		case n == nil:
-			n = root
-		case n.FirstChild != nil:
-			n = n.FirstChild
-		default:
-			for n != root && n.NextSibling == nil {
-				n = n.Parent
-			}
-			if n == root {
-				return nil
-			}
-			n = n.NextSibling
+		if n = nextNode(root, n); n == nil {
+			return nil
 		}
 		if pg.w.step(); pg.w.err != nil {
 			return nil
